@@ -1,0 +1,51 @@
+# Comrade Pay. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run serve migrate demo test test-sqlite test-postgres lint format clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml requirements.lock
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned dependencies
+
+migrate: install ## apply database migrations
+	$(PY) manage.py migrate --noinput
+
+demo: migrate ## load the demo users, groups and money (idempotent, through the ledger)
+	$(PY) manage.py seed_demo
+
+run: demo ## set up and serve on http://127.0.0.1:$(PORT) with the scheduler beside it
+	@scripts/run.sh $(PORT)
+
+test: install ## run the whole suite on SQLite, and on PostgreSQL when a server can be had
+	@scripts/test.sh
+
+test-sqlite: install ## the suite on SQLite only
+	$(PY) -m pytest
+
+test-postgres: install ## the suite on PostgreSQL only (starts the local cluster)
+	DATABASE_URL=$$(scripts/ensure-postgres.sh) $(PY) -m pytest --create-db
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## remove the virtualenv and the local SQLite database
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -1,0 +1,49 @@
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from comrade.core.errors import Forbidden
+from comrade.core.idempotency import idempotent
+from comrade.ledger.selectors import profile_for, profiles_visible_to
+from comrade.ledger.serializers import (
+    BalanceSerializer,
+    FundSerializer,
+    PaymentProfileSerializer,
+    TransactionSerializer,
+)
+from comrade.ledger.services import wallet_fund
+
+
+class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Wallets. The list is for staff; a user sees only their own profile (others: 404)."""
+
+    serializer_class = PaymentProfileSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return profiles_visible_to(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise Forbidden("staff_only", "Only staff can list payment profiles.")
+        return super().list(request, *args, **kwargs)
+
+    @action(detail=False)
+    def my_profile(self, request):
+        return Response(PaymentProfileSerializer(profile_for(request.user)).data)
+
+    @extend_schema(responses=BalanceSerializer)
+    @action(detail=False)
+    def balance(self, request):
+        return Response(BalanceSerializer({"balance": profile_for(request.user).account.balance}).data)
+
+    @extend_schema(request=FundSerializer, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    @idempotent
+    def fund(self, request, pk=None):
+        profile = self.get_object()
+        data = FundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        txn = wallet_fund(user=profile.user, funded_by=request.user, **data.validated_data)
+        return Response(TransactionSerializer(txn).data, status=status.HTTP_201_CREATED)

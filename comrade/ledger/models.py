@@ -1,0 +1,226 @@
+"""The double-entry ledger.
+
+Invariant: the entries of one transaction sum to zero, and an account's cached balance equals
+the sum of its entries. Entries are append-only. The database enforces what it can (CHECKs on
+balances and amounts, unique tokens, and on PostgreSQL triggers that refuse UPDATE/DELETE of
+entries and a deferred check that each transaction's entries sum to zero at COMMIT);
+`manage.py verify_ledger` checks the rest.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from comrade.core.money import money_model_field
+
+
+class LedgerAccount(models.Model):
+    class Kind(models.TextChoices):
+        WALLET = "WALLET"
+        GROUP_POT = "GROUP_POT"
+        FUNDING = "FUNDING"  # platform money used to fund wallets by staff
+        CLEARING = "CLEARING"  # money at an external provider, one per provider
+        HOLDING = "HOLDING"  # withdrawals in flight
+        REVENUE = "REVENUE"  # sales and subscriptions
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    code = models.CharField(max_length=64, unique=True)
+    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    allow_negative = models.BooleanField(default=False)
+    balance = money_model_field()
+    total_in = money_model_field()
+    total_out = money_model_field()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allow_negative=True) | Q(balance__gte=0), name="ledger_account_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_in__gte=0) & Q(total_out__gte=0), name="ledger_account_totals_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind"]), models.Index(fields=["balance"])]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PaymentProfile(models.Model):
+    """A user's wallet. `comrade_balance`, `total_sent` and `total_received` are the wallet ledger
+    account's cached balance, total debits and total credits (CHECK balance >= 0 lives there)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_profile")
+    account = models.OneToOneField(LedgerAccount, on_delete=models.PROTECT, related_name="profile")
+    payment_methods = models.JSONField(default=list, blank=True)
+    default_payment_method = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Wallet of {self.user}"
+
+    @property
+    def comrade_balance(self):
+        return self.account.balance
+
+    @property
+    def total_sent(self):
+        return self.account.total_out
+
+    @property
+    def total_received(self):
+        return self.account.total_in
+
+
+def new_token() -> str:
+    return f"TXN-{uuid.uuid4()}"
+
+
+class TransactionStatus(models.TextChoices):
+    PENDING = "PENDING"
+    AUTHORIZED = "AUTHORIZED"
+    VERIFIED = "VERIFIED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    TransactionStatus.PENDING: {TransactionStatus.AUTHORIZED, TransactionStatus.FAILED, TransactionStatus.CANCELLED},
+    TransactionStatus.AUTHORIZED: {TransactionStatus.VERIFIED, TransactionStatus.FAILED, TransactionStatus.CANCELLED},
+    TransactionStatus.VERIFIED: {TransactionStatus.COMPLETED, TransactionStatus.FAILED},
+    TransactionStatus.COMPLETED: set(),
+    TransactionStatus.FAILED: set(),
+    TransactionStatus.CANCELLED: set(),
+}
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+class TransactionToken(models.Model):
+    class PaymentMethod(models.TextChoices):
+        INTERNAL = "INTERNAL"
+        EXTERNAL = "EXTERNAL"
+
+    class Type(models.TextChoices):
+        TRANSFER = "TRANSFER"
+        PURCHASE = "PURCHASE"
+        CONTRIBUTION = "CONTRIBUTION"
+        DEPOSIT = "DEPOSIT"
+        WITHDRAWAL = "WITHDRAWAL"
+        REFUND = "REFUND"
+        PAYOUT = "PAYOUT"
+        SUBSCRIPTION = "SUBSCRIPTION"
+        FUNDING = "FUNDING"
+
+    Status = TransactionStatus
+
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_transactions")
+    receiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="received_transactions"
+    )
+    amount = money_model_field(default=None)
+    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.INTERNAL)
+    external_payment_provider = models.CharField(max_length=32, blank=True)
+    transaction_type = models.CharField(max_length=16, choices=Type.choices, default=Type.TRANSFER)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    description = models.CharField(max_length=255, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    authorization_code = models.CharField(max_length=128, blank=True)
+    verification_date = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    related_transaction = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="related_transactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["sender"]),
+            models.Index(fields=["receiver"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["sender", "-id"], name="txn_sender_newest"),
+            models.Index(fields=["receiver", "-id"], name="txn_receiver_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return self.token
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored = {"token": instance.__dict__.get("token"), "status": instance.__dict__.get("status")}
+        return instance
+
+    def save(self, *args, **kwargs):
+        """Refuses a changed token and any status change that skips the state machine."""
+        stored = getattr(self, "_stored", None)
+        if stored and self.pk:
+            if stored["token"] is not None and stored["token"] != self.token:
+                raise IllegalTransition("A transaction token is immutable.")
+            old = stored["status"]
+            if old is not None and old != self.status and self.status not in ALLOWED_TRANSITIONS[old]:
+                raise IllegalTransition(f"{old} -> {self.status} is not allowed.")
+        super().save(*args, **kwargs)
+        self._stored = {"token": self.token, "status": self.status}
+
+    @property
+    def is_final(self) -> bool:
+        return not ALLOWED_TRANSITIONS[self.status]
+
+
+class TransactionStatusChange(models.Model):
+    """The audit trail: one row per status a transaction entered, append-only."""
+
+    transaction = models.ForeignKey(TransactionToken, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, choices=TransactionStatus.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["transaction", "id"])]
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Ledger entries are append-only.")
+
+    def delete(self):
+        raise TypeError("Ledger entries are append-only.")
+
+
+class LedgerEntry(models.Model):
+    transaction = models.ForeignKey(TransactionToken, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)  # credit > 0, debit < 0
+    balance_after = models.DecimalField(max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_amount_not_zero")]
+        indexes = [models.Index(fields=["account", "id"], name="entry_account_id")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Ledger entries are append-only.")

@@ -1,0 +1,62 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from comrade.core.errors import ApplicationError, error_body
+from comrade.core.idempotency import idempotent
+from comrade.core.pagination import NewestFirstCursorPagination
+from comrade.ledger.models import TransactionToken
+from comrade.ledger.selectors import transactions_of
+from comrade.ledger.serializers import TransactionSerializer
+from comrade.transfers.filters import TransactionFilter
+from comrade.transfers.serializers import CreateTransactionSerializer
+from comrade.transfers.services import transfer_create
+
+
+def transaction_response(txn: TransactionToken) -> Response:
+    """201 with the transaction, or 400 insufficient_funds carrying the FAILED transaction."""
+    data = TransactionSerializer(txn).data
+    if txn.status == TransactionToken.Status.FAILED:
+        body = error_body(
+            "insufficient_funds", txn.failure_reason, {"amount": ["Insufficient balance."]}, transaction=data
+        )
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return Response(data, status=status.HTTP_201_CREATED)
+
+
+class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The user's transactions (as sender or receiver); anyone else's are 404."""
+
+    serializer_class = TransactionSerializer
+    filterset_class = TransactionFilter
+
+    def get_queryset(self):
+        return transactions_of(self.request.user)
+
+    @extend_schema(request=CreateTransactionSerializer, responses={201: TransactionSerializer})
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def create_transaction(self, request):
+        data = CreateTransactionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        if fields["payment_method"] == TransactionToken.PaymentMethod.EXTERNAL:
+            raise ApplicationError(
+                "provider_unavailable",
+                "External payments are not enabled.",
+                fields={"payment_method": ["External payments are not enabled."]},
+            )
+        txn = transfer_create(
+            sender=request.user,
+            receiver_id=fields["receiver_id"],
+            amount=fields["amount"],
+            description=fields["description"],
+            metadata=fields["metadata"],
+        )
+        return transaction_response(txn)
+
+    @action(detail=False, pagination_class=NewestFirstCursorPagination)
+    def history(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -1,0 +1,186 @@
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from rest_framework.throttling import UserRateThrottle
+
+from comrade.ledger.checks import run_all
+from comrade.ledger.models import LedgerEntry, TransactionToken
+from comrade.ledger.selectors import balance_of
+
+pytestmark = pytest.mark.django_db
+URL = "/payments/transactions/create_transaction/"
+
+
+def body(receiver, amount="25.00", **extra):
+    return {
+        "receiver_id": receiver.pk,
+        "amount": amount,
+        "payment_method": "INTERNAL",
+        "transaction_type": "TRANSFER",
+        "description": "Lunch money",
+        "metadata": {},
+        **extra,
+    }
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user()
+
+
+def test_transfer_runs_the_four_steps_and_moves_money(api, user, bob):
+    response = api.post(URL, body(bob))
+    assert response.status_code == 201, response.data
+    data = response.data
+    assert data["status"] == "COMPLETED" and data["amount"] == "25.00"
+    assert data["token"].startswith("TXN-") and data["sender"] == user.pk and data["receiver"] == bob.pk
+    assert [s["status"] for s in data["status_history"]] == ["PENDING", "AUTHORIZED", "VERIFIED", "COMPLETED"]
+    assert data["verification_date"] is not None
+    assert balance_of(user) == Decimal("75.00") and balance_of(bob) == Decimal("25.00")
+    txn = TransactionToken.objects.get(token=data["token"])
+    assert sorted(e.amount for e in txn.entries.all()) == [Decimal("-25.00"), Decimal("25.00")]
+    profile = api.get("/payments/payment-profiles/my_profile/").data
+    assert profile["total_sent"] == "25.00" and profile["total_received"] == "100.00"
+    assert run_all() == []
+
+
+def test_insufficient_funds_records_failed_attempt_and_moves_nothing(api, user, bob):
+    response = api.post(URL, body(bob, amount="100.01"))
+    assert response.status_code == 400
+    assert response.data["code"] == "insufficient_funds"
+    assert response.data["transaction"]["status"] == "FAILED"
+    txn = TransactionToken.objects.get(token=response.data["transaction"]["token"])
+    assert txn.failure_reason and not txn.entries.exists()
+    assert balance_of(user) == Decimal("100.00") and balance_of(bob) == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ("0", "amount"),
+        ("-5.00", "amount"),
+        ("1.001", "amount"),
+        ("abc", "amount"),
+        ("NaN", "amount"),
+        ("1000000.01", "amount"),
+        ("", "amount"),
+        (None, "amount"),
+    ],
+)
+def test_bad_amounts_are_400_naming_the_field_and_write_nothing(api, user, bob, amount, expected):
+    before = TransactionToken.objects.count()
+    response = api.post(URL, body(bob, amount=amount))
+    assert response.status_code == 400
+    assert expected in response.data["fields"]
+    assert TransactionToken.objects.count() == before
+    assert balance_of(user) == Decimal("100.00")
+
+
+def test_numeric_amounts_are_accepted_as_decimals(api, bob):
+    response = api.post(URL, body(bob, amount=12.5))
+    assert response.status_code == 201 and response.data["amount"] == "12.50"
+    assert api.post(URL, body(bob, amount=0.125)).status_code == 400
+
+
+@pytest.mark.parametrize("case", ["unknown", "inactive", "self", "missing"])
+def test_bad_receivers_are_refused(api, user, make_user, case):
+    receiver_id = {"unknown": 999999, "inactive": make_user(is_active=False).pk, "self": user.pk}.get(case)
+    payload = body(user)
+    if receiver_id is None:
+        payload.pop("receiver_id")
+    else:
+        payload["receiver_id"] = receiver_id
+    before = TransactionToken.objects.count()
+    response = api.post(URL, payload)
+    assert response.status_code == 400
+    assert "receiver_id" in response.data["fields"]
+    assert TransactionToken.objects.count() == before and balance_of(user) == Decimal("100.00")
+
+
+def test_bad_enums_and_metadata_are_refused(api, bob):
+    assert "payment_method" in api.post(URL, body(bob, payment_method="CASH")).data["fields"]
+    assert "transaction_type" in api.post(URL, body(bob, transaction_type="PURCHASE")).data["fields"]
+    assert "metadata" in api.post(URL, body(bob, metadata=[1, 2])).data["fields"]
+    assert TransactionToken.objects.filter(transaction_type="TRANSFER").count() == 0
+
+
+def test_mass_assignment_of_status_token_and_sender_is_impossible(api, user, bob, make_user):
+    mallory = make_user(balance=500)
+    response = api.post(URL, body(bob, status="FAILED", token="TXN-mine", sender=mallory.pk, sender_id=mallory.pk))
+    assert response.status_code == 201
+    assert response.data["status"] == "COMPLETED" and response.data["token"] != "TXN-mine"
+    assert response.data["sender"] == user.pk and balance_of(mallory) == Decimal("500.00")
+
+
+def test_idempotency_key_replays_the_first_answer(api, user, bob):
+    first = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="key-1")
+    again = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="key-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert balance_of(user) == Decimal("75.00") and LedgerEntry.objects.filter(amount=Decimal("-25.00")).count() == 1
+    different = api.post(URL, body(bob, amount="1.00"), HTTP_IDEMPOTENCY_KEY="key-1")
+    assert different.status_code == 422 and different.data["code"] == "idempotency_key_reused"
+    assert balance_of(user) == Decimal("75.00")
+
+
+def test_idempotency_keys_are_per_user(api, bob, make_user, client_for):
+    carol = make_user(balance=50)
+    assert api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="shared").status_code == 201
+    assert client_for(carol).post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="shared").status_code == 201
+    assert balance_of(bob) == Decimal("50.00")
+
+
+def test_a_failed_attempt_is_replayed_too(api, user, bob):
+    first = api.post(URL, body(bob, amount="500.00"), HTTP_IDEMPOTENCY_KEY="k")
+    api.post("/payments/transactions/create_transaction/", body(bob, amount="1.00"))
+    again = api.post(URL, body(bob, amount="500.00"), HTTP_IDEMPOTENCY_KEY="k")
+    assert first.status_code == again.status_code == 400
+    assert first.json()["transaction"]["token"] == again.json()["transaction"]["token"]
+    assert TransactionToken.objects.filter(status="FAILED").count() == 1
+
+
+def test_users_see_only_their_transactions(api, user, bob, make_user, client_for):
+    carol, dave = make_user(balance=10), make_user()
+    mine = api.post(URL, body(bob)).data
+    theirs = client_for(carol).post(URL, body(dave, amount="5.00")).data
+    listing = api.get("/payments/transactions/").data["results"]
+    tokens = {t["token"] for t in listing}
+    assert mine["token"] in tokens and theirs["token"] not in tokens
+    assert api.get(f"/payments/transactions/{theirs['id']}/").status_code == 404
+    assert client_for(bob).get(f"/payments/transactions/{mine['id']}/").status_code == 200
+    assert client_for(dave).get(f"/payments/transactions/{mine['id']}/").status_code == 404
+
+
+def test_history_is_newest_first_filtered_and_cursor_paginated(api, user, bob):
+    for amount in ("1.00", "2.00", "3.00", "500.00"):
+        api.post(URL, body(bob, amount=amount))
+    page = api.get("/payments/transactions/history/?limit=2").data
+    assert [t["amount"] for t in page["results"]] == ["500.00", "3.00"]
+    nxt = api.get(page["next"]).data
+    assert [t["amount"] for t in nxt["results"]] == ["2.00", "1.00"]
+    completed = api.get("/payments/transactions/history/?status=COMPLETED&limit=10").data["results"]
+    assert [t["amount"] for t in completed] == ["3.00", "2.00", "1.00", "100.00"]
+    failed = api.get("/payments/transactions/history/?status=FAILED").data["results"]
+    assert [t["amount"] for t in failed] == ["500.00"]
+    funding = api.get("/payments/transactions/history/?transaction_type=FUNDING").data["results"]
+    assert len(funding) == 1
+    assert api.get("/payments/transactions/history/?date_from=2000-01-01&date_to=2000-01-02").data["results"] == []
+    assert api.get("/payments/transactions/history/?status=NOPE").status_code == 400
+
+
+def test_anonymous_requests_are_401(client_for):
+    assert client_for().get("/payments/transactions/").status_code == 401
+    assert client_for().post(URL, {}).status_code == 401
+
+
+def test_rate_limit_answers_429_with_retry_after(api, bob, monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/hour", "anon": "3/hour"})
+    statuses = [api.get("/payments/payment-profiles/balance/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = api.get("/payments/payment-profiles/balance/")
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert response.data["code"] == "throttled"
+    cache.clear()

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("comrade.accounts.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("payments/", include("comrade.ledger.urls")),
+    path("payments/", include("comrade.transfers.urls")),
+    path("payments/", include("comrade.gateways.urls")),
+    path("payments/", include("comrade.groups.urls")),
+    path("payments/", include("comrade.standing_orders.urls")),
+    path("payments/", include("comrade.commerce.urls")),
+]
