@@ -178,3 +178,25 @@ SUBSCRIPTION_TIERS = {
     "ENTERPRISE": {"price": "49.99", "max_group_members": None, "max_purchases_per_month": None,
                    "max_groups_created": None, "max_purchase_amount": None, "transactions_per_hour": 1000},
 }
+
+# External payment providers. A provider is enabled only when its settings are present.
+SANDBOX_PAYMENTS_ENABLED = env_bool("SANDBOX_PAYMENTS_ENABLED", DEBUG)
+SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret-for-local-use-only")
+SANDBOX_WEBHOOK_DELIVERY = env_str("SANDBOX_WEBHOOK_DELIVERY", "http")  # "http" posts to SITE_URL; "inline" calls in-process
+STRIPE_API_KEY = env_str("STRIPE_API_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID")
+PAYPAL_SECRET = env_str("PAYPAL_SECRET")
+PAYPAL_WEBHOOK_ID = env_str("PAYPAL_WEBHOOK_ID")
+PAYPAL_API_BASE = env_str("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
+MPESA_CONSUMER_KEY = env_str("MPESA_CONSUMER_KEY")
+MPESA_CONSUMER_SECRET = env_str("MPESA_CONSUMER_SECRET")
+MPESA_SHORTCODE = env_str("MPESA_SHORTCODE")
+MPESA_PASSKEY = env_str("MPESA_PASSKEY")
+MPESA_INITIATOR_NAME = env_str("MPESA_INITIATOR_NAME")
+MPESA_SECURITY_CREDENTIAL = env_str("MPESA_SECURITY_CREDENTIAL")
+MPESA_CALLBACK_SECRET = env_str("MPESA_CALLBACK_SECRET")
+MPESA_API_BASE = env_str("MPESA_API_BASE", "https://sandbox.safaricom.co.ke")
+PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
+EXTERNAL_PAYMENT_TTL_MINUTES = env_int("EXTERNAL_PAYMENT_TTL_MINUTES", 60)

@@ -1,4 +1,11 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter()
-urlpatterns = router.urls
+from comrade.gateways import api
+
+urlpatterns = [
+    path("providers/", api.ProvidersView.as_view(), name="providers"),
+    path("webhooks/<slug:provider>/", api.WebhookView.as_view(), name="webhook"),
+    path("webhooks/<slug:provider>/<str:secret>/", api.WebhookView.as_view(), name="webhook-secret"),
+    path("gateways/<slug:provider>/return/", api.payment_return, name="gateway-return"),
+    path("sandbox/checkout/<str:reference>/", api.sandbox_checkout, name="sandbox-checkout"),
+]

@@ -7,9 +7,12 @@ from rest_framework.response import Response
 from comrade.core.errors import Forbidden
 from comrade.core.idempotency import idempotent
 from comrade.ledger.selectors import profile_for, profiles_visible_to
+from comrade.ledger.payment_methods import payment_method_add, payment_method_remove, payment_method_set_default
 from comrade.ledger.serializers import (
     BalanceSerializer,
+    DefaultMethodSerializer,
     FundSerializer,
+    PaymentMethodSerializer,
     PaymentProfileSerializer,
     TransactionSerializer,
 )
@@ -47,3 +50,27 @@ class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         data.is_valid(raise_exception=True)
         txn = wallet_fund(user=profile.user, funded_by=request.user, **data.validated_data)
         return Response(TransactionSerializer(txn).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["post"], request=PaymentMethodSerializer, responses={201: PaymentMethodSerializer})
+    @action(detail=False, methods=["get", "post"])
+    def payment_methods(self, request):
+        profile = profile_for(request.user)
+        if request.method == "GET":
+            return Response(PaymentMethodSerializer(profile.payment_methods, many=True).data)
+        data = PaymentMethodSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        method = payment_method_add(profile=profile, **data.validated_data)
+        return Response(PaymentMethodSerializer(method).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["delete"], url_path=r"payment_methods/(?P<method_id>[\w-]+)")
+    def remove_payment_method(self, request, method_id: str):
+        payment_method_remove(profile=profile_for(request.user), method_id=method_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=DefaultMethodSerializer, responses=PaymentProfileSerializer)
+    @action(detail=False, methods=["post"])
+    def set_default_payment_method(self, request):
+        data = DefaultMethodSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        profile = payment_method_set_default(profile=profile_for(request.user), **data.validated_data)
+        return Response(PaymentProfileSerializer(profile_for(profile.user)).data)

@@ -16,6 +16,7 @@ def transactions_of(user) -> QuerySet[TransactionToken]:
     """Transactions where the user is sender or receiver, newest first."""
     return (
         TransactionToken.objects.filter(Q(sender=user) | Q(receiver=user))
+        .select_related("external")
         .prefetch_related("status_changes")
         .order_by("-id")
     )

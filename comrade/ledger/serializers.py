@@ -36,6 +36,17 @@ class FundSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
+class PaymentMethodSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    provider = serializers.CharField(max_length=32)
+    token = serializers.CharField(max_length=255)
+    label = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class DefaultMethodSerializer(serializers.Serializer):
+    method_id = serializers.CharField(max_length=64)
+
+
 class StatusChangeSerializer(serializers.ModelSerializer):
     status = serializers.CharField(source="to_status")
 
@@ -49,6 +60,7 @@ class TransactionSerializer(serializers.ModelSerializer):
     sender = serializers.PrimaryKeyRelatedField(read_only=True)
     receiver = serializers.PrimaryKeyRelatedField(read_only=True)
     status_history = StatusChangeSerializer(source="status_changes", many=True, read_only=True)
+    next_action = serializers.SerializerMethodField()
 
     class Meta:
         model = TransactionToken
@@ -70,7 +82,19 @@ class TransactionSerializer(serializers.ModelSerializer):
             "failure_reason",
             "related_transaction",
             "status_history",
+            "next_action",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_next_action(self, txn) -> dict | None:
+        """What the customer must do next for a PENDING external payment."""
+        payment = getattr(txn, "external", None)
+        if payment is None or txn.status != "PENDING" or payment.direction != "IN":
+            return None
+        if payment.redirect_url:
+            return {"type": "redirect", "redirect_url": payment.redirect_url}
+        if payment.provider_reference:
+            return {"type": "confirm_on_device", "message": f"Confirm the payment in your {payment.provider} app."}
+        return None

@@ -1,16 +1,18 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from comrade.core.errors import ApplicationError, error_body
+from comrade.core.errors import error_body
 from comrade.core.idempotency import idempotent
 from comrade.core.pagination import NewestFirstCursorPagination
+from comrade.gateways.services import external_transaction_create, payment_cancel, refund_create
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.selectors import transactions_of
 from comrade.ledger.serializers import TransactionSerializer
 from comrade.transfers.filters import TransactionFilter
-from comrade.transfers.serializers import CreateTransactionSerializer
+from comrade.transfers.serializers import CreateTransactionSerializer, RefundSerializer
 from comrade.transfers.services import transfer_create
 
 
@@ -60,3 +62,19 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def history(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=None, responses=TransactionSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        txn = payment_cancel(txn=self.get_object(), user=request.user)
+        return Response(TransactionSerializer(txn).data)
+
+    @extend_schema(request=RefundSerializer, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    @idempotent
+    def refund(self, request, pk=None):
+        data = RefundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        original = get_object_or_404(TransactionToken.objects.select_related("external"), pk=pk)
+        txn = refund_create(original=original, amount=data.validated_data.get("amount"), staff=request.user)
+        return transaction_response(txn)

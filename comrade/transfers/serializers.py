@@ -29,6 +29,10 @@ class CreateTransactionSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         internal = attrs["payment_method"] == TransactionToken.PaymentMethod.INTERNAL
+        if not internal and not attrs["external_payment_provider"]:
+            raise serializers.ValidationError(
+                {"external_payment_provider": ["Required for EXTERNAL transactions."]}, code="required"
+            )
         if internal and attrs["transaction_type"] != TransactionToken.Type.TRANSFER:
             raise serializers.ValidationError(
                 {
@@ -42,3 +46,7 @@ class CreateTransactionSerializer(serializers.Serializer):
         if internal and "receiver_id" not in attrs:
             raise serializers.ValidationError({"receiver_id": ["This field is required."]}, code="required")
         return attrs
+
+
+class RefundSerializer(serializers.Serializer):
+    amount = AmountField(required=False)
