@@ -169,20 +169,46 @@ if not DEBUG:
 # None means unlimited. Prices are per period; a period is PERIOD_DAYS long.
 SUBSCRIPTION_PERIOD_DAYS = env_int("SUBSCRIPTION_PERIOD_DAYS", 30)
 SUBSCRIPTION_TIERS = {
-    "BASIC": {"price": "0.00", "max_group_members": 3, "max_purchases_per_month": 6,
-              "max_groups_created": 3, "max_purchase_amount": "500.00", "transactions_per_hour": 1000},
-    "STANDARD": {"price": "9.99", "max_group_members": 7, "max_purchases_per_month": 25,
-                 "max_groups_created": 10, "max_purchase_amount": "2000.00", "transactions_per_hour": 1000},
-    "PREMIUM": {"price": "19.99", "max_group_members": 12, "max_purchases_per_month": 45,
-                "max_groups_created": 20, "max_purchase_amount": "10000.00", "transactions_per_hour": 1000},
-    "ENTERPRISE": {"price": "49.99", "max_group_members": None, "max_purchases_per_month": None,
-                   "max_groups_created": None, "max_purchase_amount": None, "transactions_per_hour": 1000},
+    "BASIC": {
+        "price": "0.00",
+        "max_group_members": 3,
+        "max_purchases_per_month": 6,
+        "max_groups_created": 3,
+        "max_purchase_amount": "500.00",
+        "transactions_per_hour": 1000,
+    },
+    "STANDARD": {
+        "price": "9.99",
+        "max_group_members": 7,
+        "max_purchases_per_month": 25,
+        "max_groups_created": 10,
+        "max_purchase_amount": "2000.00",
+        "transactions_per_hour": 1000,
+    },
+    "PREMIUM": {
+        "price": "19.99",
+        "max_group_members": 12,
+        "max_purchases_per_month": 45,
+        "max_groups_created": 20,
+        "max_purchase_amount": "10000.00",
+        "transactions_per_hour": 1000,
+    },
+    "ENTERPRISE": {
+        "price": "49.99",
+        "max_group_members": None,
+        "max_purchases_per_month": None,
+        "max_groups_created": None,
+        "max_purchase_amount": None,
+        "transactions_per_hour": 1000,
+    },
 }
 
 # External payment providers. A provider is enabled only when its settings are present.
 SANDBOX_PAYMENTS_ENABLED = env_bool("SANDBOX_PAYMENTS_ENABLED", DEBUG)
 SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret-for-local-use-only")
-SANDBOX_WEBHOOK_DELIVERY = env_str("SANDBOX_WEBHOOK_DELIVERY", "http")  # "http" posts to SITE_URL; "inline" calls in-process
+SANDBOX_WEBHOOK_DELIVERY = env_str(
+    "SANDBOX_WEBHOOK_DELIVERY", "http"
+)  # "http" posts to SITE_URL; "inline" calls in-process
 STRIPE_API_KEY = env_str("STRIPE_API_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
@@ -200,3 +226,30 @@ MPESA_CALLBACK_SECRET = env_str("MPESA_CALLBACK_SECRET")
 MPESA_API_BASE = env_str("MPESA_API_BASE", "https://sandbox.safaricom.co.ke")
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
 EXTERNAL_PAYMENT_TTL_MINUTES = env_int("EXTERNAL_PAYMENT_TTL_MINUTES", 60)
+
+# Standing orders and the scheduler (docs/standing_orders.md)
+STANDING_ORDER_MAX_RETRIES = env_int("STANDING_ORDER_MAX_RETRIES", 3)  # retries of a period after insufficient funds
+STANDING_ORDER_RETRY_MINUTES = env_int("STANDING_ORDER_RETRY_MINUTES", 60)
+STANDING_ORDER_CATCH_UP = env_str("STANDING_ORDER_CATCH_UP", "all")  # "all" missed periods, or only the "latest"
+if STANDING_ORDER_CATCH_UP not in ("all", "latest"):
+    raise RuntimeError("STANDING_ORDER_CATCH_UP must be 'all' or 'latest'")
+STANDING_ORDER_JOB_SECONDS = env_int("STANDING_ORDER_JOB_SECONDS", 60)
+SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 30)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL  # no broker: tasks run in-process, nothing else to start
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", "/tmp/comrade-celerybeat-schedule")
+
+# Commerce (docs/commerce.md): tier prices may be overridden per deployment; renewal grace and retry.
+for _tier_name, _tier in SUBSCRIPTION_TIERS.items():
+    _tier["price"] = env_str(f"SUBSCRIPTION_PRICE_{_tier_name}", _tier["price"])
+SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 3)
+SUBSCRIPTION_RETRY_HOURS = env_int("SUBSCRIPTION_RETRY_HOURS", 24)
+RECOMMENDATIONS_DEFAULT_LIMIT = env_int("RECOMMENDATIONS_DEFAULT_LIMIT", 10)
+
+# Payment groups (docs/groups.md)
+GROUP_INVITATION_EXPIRY_DAYS = env_int("GROUP_INVITATION_EXPIRY_DAYS", 7)
+GROUP_INVITATION_JOB_SECONDS = env_int("GROUP_INVITATION_JOB_SECONDS", 300)
+STRIPE_CONFIRMATION_URL = env_str("STRIPE_CONFIRMATION_URL")  # only for test servers without next_action URLs

@@ -33,17 +33,26 @@ class WebhookView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes: list = []
 
-    @extend_schema(request=None, responses=inline_serializer("WebhookAck", {"verdict": serializers.CharField(),
-                                                                           "reason": serializers.CharField()}))
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "WebhookAck", {"verdict": serializers.CharField(), "reason": serializers.CharField()}
+        ),
+    )
     def post(self, request, provider: str, secret: str = ""):
-        outcome = webhook_receive(provider=provider, headers=dict(request.headers), body=request.body, path_secret=secret)
+        outcome = webhook_receive(
+            provider=provider, headers=dict(request.headers), body=request.body, path_secret=secret
+        )
         return Response({"verdict": outcome.verdict, "reason": outcome.reason}, status=outcome.status_code)
 
 
 def payment_return(request, provider: str):
     """Where a provider's checkout sends the customer back: check the payment's status there."""
-    payment = get_object_or_404(ExternalPayment.objects.select_related("transaction"), provider=provider,
-                                transaction__token=request.GET.get("reference", ""))
+    payment = get_object_or_404(
+        ExternalPayment.objects.select_related("transaction"),
+        provider=provider,
+        transaction__token=request.GET.get("reference", ""),
+    )
     txn = payment_refresh(payment.transaction)
     return render(request, "gateways/result.html", {"txn": txn})
 
@@ -51,8 +60,9 @@ def payment_return(request, provider: str):
 @csrf_protect
 def sandbox_checkout(request, reference: str):
     """The sandbox provider's hosted checkout page: Approve or Decline."""
-    payment = get_object_or_404(ExternalPayment.objects.select_related("transaction"), provider="sandbox",
-                                provider_reference=reference)
+    payment = get_object_or_404(
+        ExternalPayment.objects.select_related("transaction"), provider="sandbox", provider_reference=reference
+    )
     if request.method == "POST":
         txn = sandbox.decide(payment=payment, approve=request.POST.get("decision") == "approve")
         return render(request, "gateways/result.html", {"txn": txn})

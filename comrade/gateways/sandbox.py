@@ -10,7 +10,6 @@ import uuid
 
 import requests
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 
 from comrade.gateways.models import ExternalPayment

@@ -67,16 +67,25 @@ def external_payment_start(
     gateway = gateway_for(provider)
     with transaction.atomic():
         txn = transaction_open(
-            sender=user, receiver=receiver or user, amount=amount, payment_method=TransactionToken.PaymentMethod.EXTERNAL,
-            external_payment_provider=provider, transaction_type=transaction_type, description=description,
+            sender=user,
+            receiver=receiver or user,
+            amount=amount,
+            payment_method=TransactionToken.PaymentMethod.EXTERNAL,
+            external_payment_provider=provider,
+            transaction_type=transaction_type,
+            description=description,
             metadata=metadata or {},
         )
         payment = ExternalPayment.objects.create(
             transaction=txn, provider=provider, direction=ExternalPayment.Direction.IN, account_id=credit_account_id
         )
     request = PaymentRequest(
-        reference=txn.token, amount=amount, currency=txn.currency, description=description or transaction_type.title(),
-        idempotency_key=txn.token, phone_number=phone_number,
+        reference=txn.token,
+        amount=amount,
+        currency=txn.currency,
+        description=description or transaction_type.title(),
+        idempotency_key=txn.token,
+        phone_number=phone_number,
         return_url=_absolute(reverse("gateway-return", args=[provider])) + f"?reference={txn.token}",
         callback_url=callback_url(provider),
     )
@@ -145,7 +154,11 @@ def payment_complete(txn: TransactionToken, *, amount: Decimal, currency: str, a
         if txn.status not in (Status.PENDING, Status.AUTHORIZED):
             return f"ignored: transaction is already {txn.status}"
         if amount != txn.amount or currency.upper() != txn.currency.upper():
-            transition(txn, Status.FAILED, reason=f"provider reported {amount} {currency}, expected {txn.amount} {txn.currency}")
+            transition(
+                txn,
+                Status.FAILED,
+                reason=f"provider reported {amount} {currency}, expected {txn.amount} {txn.currency}",
+            )
             return "rejected: amount or currency does not match"
         if txn.status == Status.PENDING:
             txn.authorization_code = (authorization_code or txn.authorization_code)[:128]
@@ -154,7 +167,10 @@ def payment_complete(txn: TransactionToken, *, amount: Decimal, currency: str, a
         payment = txn.external
         try:
             with transaction.atomic():
-                post(txn=txn, legs=[Leg(clearing_account(payment.provider).pk, -txn.amount), Leg(payment.account_id, txn.amount)])
+                post(
+                    txn=txn,
+                    legs=[Leg(clearing_account(payment.provider).pk, -txn.amount), Leg(payment.account_id, txn.amount)],
+                )
                 transition(txn, Status.VERIFIED)
                 settlement.settled(txn)
         except ApplicationError as exc:
@@ -178,7 +194,9 @@ def payment_cancel(*, txn: TransactionToken, user) -> TransactionToken:
         if txn.sender_id != user.pk:
             raise ApplicationError("not_found", "Not found.", status_code=404)
         if txn.payment_method != TransactionToken.PaymentMethod.EXTERNAL or txn.status != Status.PENDING:
-            raise ApplicationError("not_cancellable", f"Only PENDING external transactions can be cancelled; this one is {txn.status}.")
+            raise ApplicationError(
+                "not_cancellable", f"Only PENDING external transactions can be cancelled; this one is {txn.status}."
+            )
         return transition(txn, Status.CANCELLED, reason="cancelled by the owner")
 
 
@@ -201,22 +219,42 @@ def payments_expire(now: datetime) -> int:
 # --- money out -------------------------------------------------------------------------------
 
 
-def withdrawal_start(*, user, amount: Decimal, provider: str, destination: str, description: str = "") -> TransactionToken:
+def withdrawal_start(
+    *, user, amount: Decimal, provider: str, destination: str, description: str = ""
+) -> TransactionToken:
     gateway = gateway_for(provider)
     if not destination:
-        raise field_error("metadata", "A payout destination is needed: metadata.destination or a saved payment method.",
-                          code="destination_required")
+        raise field_error(
+            "metadata",
+            "A payout destination is needed: metadata.destination or a saved payment method.",
+            code="destination_required",
+        )
     from comrade.ledger.services import wallet_account_id
 
     txn = _outbound_hold(
-        source_account_id=wallet_account_id(user), provider=provider, destination=destination,
-        fields={"sender": user, "receiver": user, "amount": amount, "transaction_type": Type.WITHDRAWAL,
-                "description": description or "Withdrawal", "metadata": {"destination": destination}},
+        source_account_id=wallet_account_id(user),
+        provider=provider,
+        destination=destination,
+        fields={
+            "sender": user,
+            "receiver": user,
+            "amount": amount,
+            "transaction_type": Type.WITHDRAWAL,
+            "description": description or "Withdrawal",
+            "metadata": {"destination": destination},
+        },
     )
     if txn.status != Status.AUTHORIZED:
         return txn
-    request = PayoutRequest(reference=txn.token, amount=amount, currency=txn.currency, destination=destination,
-                            idempotency_key=txn.token, description=txn.description, callback_url=callback_url(provider))
+    request = PayoutRequest(
+        reference=txn.token,
+        amount=amount,
+        currency=txn.currency,
+        destination=destination,
+        idempotency_key=txn.token,
+        description=txn.description,
+        callback_url=callback_url(provider),
+    )
     try:
         result = gateway.payout(request)
     except GatewayError as exc:
@@ -232,7 +270,9 @@ def refund_create(*, original: TransactionToken, amount: Decimal | None, staff) 
     if payment is None or payment.direction != ExternalPayment.Direction.IN or original.status != Status.COMPLETED:
         raise ApplicationError("not_refundable", "Only COMPLETED external payments can be refunded.")
     if original.transaction_type not in REFUNDABLE_TYPES:
-        raise ApplicationError("not_refundable", f"{original.transaction_type} payments are refunded by their own flow.")
+        raise ApplicationError(
+            "not_refundable", f"{original.transaction_type} payments are refunded by their own flow."
+        )
     gateway = gateway_for(payment.provider)
     with transaction.atomic():
         TransactionToken.objects.select_for_update().get(pk=original.pk)
@@ -241,16 +281,28 @@ def refund_create(*, original: TransactionToken, amount: Decimal | None, staff) 
         if amount <= 0 or amount > left:
             raise field_error("amount", f"At most {left} can still be refunded.", code="refund_too_large")
         txn = _outbound_hold(
-            source_account_id=payment.account_id, provider=payment.provider, destination=payment.provider_reference,
-            fields={"sender": original.sender, "receiver": original.sender, "amount": amount, "transaction_type": Type.REFUND,
-                    "related_transaction": original, "description": f"Refund of {original.token}",
-                    "metadata": {"refunded_by": staff.pk}},
+            source_account_id=payment.account_id,
+            provider=payment.provider,
+            destination=payment.provider_reference,
+            fields={
+                "sender": original.sender,
+                "receiver": original.sender,
+                "amount": amount,
+                "transaction_type": Type.REFUND,
+                "related_transaction": original,
+                "description": f"Refund of {original.token}",
+                "metadata": {"refunded_by": staff.pk},
+            },
         )
     if txn.status != Status.AUTHORIZED:
         return txn
     try:
-        result = gateway.refund(provider_reference=payment.provider_reference, amount=amount, currency=txn.currency,
-                                idempotency_key=txn.token)
+        result = gateway.refund(
+            provider_reference=payment.provider_reference,
+            amount=amount,
+            currency=txn.currency,
+            idempotency_key=txn.token,
+        )
     except GatewayError as exc:
         return _outbound_error(txn, exc)
     return _outbound_result(txn, result.provider_reference, result.status, "")
@@ -264,9 +316,16 @@ def _refunded(original: TransactionToken) -> Decimal:
 
 def _outbound_hold(*, source_account_id: int, provider: str, destination: str, fields: dict) -> TransactionToken:
     with transaction.atomic():
-        txn = transaction_open(payment_method=TransactionToken.PaymentMethod.EXTERNAL, external_payment_provider=provider, **fields)
-        ExternalPayment.objects.create(transaction=txn, provider=provider, direction=ExternalPayment.Direction.OUT,
-                                       account_id=source_account_id, destination=destination[:255])
+        txn = transaction_open(
+            payment_method=TransactionToken.PaymentMethod.EXTERNAL, external_payment_provider=provider, **fields
+        )
+        ExternalPayment.objects.create(
+            transaction=txn,
+            provider=provider,
+            direction=ExternalPayment.Direction.OUT,
+            account_id=source_account_id,
+            destination=destination[:255],
+        )
         try:
             post(txn=txn, legs=[Leg(source_account_id, -txn.amount), Leg(holding_account().pk, txn.amount)])
         except InsufficientFunds as exc:
@@ -321,16 +380,31 @@ def external_transaction_create(
 
     metadata = metadata or {}
     if not provider:
-        raise field_error("external_payment_provider", "Choose a provider for an EXTERNAL transaction.", code="required")
+        raise field_error(
+            "external_payment_provider", "Choose a provider for an EXTERNAL transaction.", code="required"
+        )
     profile = profile_for(user)
     if transaction_type == Type.DEPOSIT:
-        phone = str(metadata.get("phone_number") or (saved_destination(profile, provider) if provider == "mpesa" else ""))
+        phone = str(
+            metadata.get("phone_number") or (saved_destination(profile, provider) if provider == "mpesa" else "")
+        )
         return external_payment_start(
-            user=user, amount=amount, provider=provider, transaction_type=Type.DEPOSIT,
-            credit_account_id=profile.account_id, description=description or "Top up", metadata=metadata, phone_number=phone,
+            user=user,
+            amount=amount,
+            provider=provider,
+            transaction_type=Type.DEPOSIT,
+            credit_account_id=profile.account_id,
+            description=description or "Top up",
+            metadata=metadata,
+            phone_number=phone,
         )
     if transaction_type == Type.WITHDRAWAL:
         destination = str(metadata.get("destination") or saved_destination(profile, provider))
-        return withdrawal_start(user=user, amount=amount, provider=provider, destination=destination, description=description)
-    raise field_error("transaction_type", "EXTERNAL transactions created here are DEPOSITs or WITHDRAWALs.",
-                      code="unsupported_transaction_type")
+        return withdrawal_start(
+            user=user, amount=amount, provider=provider, destination=destination, description=description
+        )
+    raise field_error(
+        "transaction_type",
+        "EXTERNAL transactions created here are DEPOSITs or WITHDRAWALs.",
+        code="unsupported_transaction_type",
+    )

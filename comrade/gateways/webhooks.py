@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 
 from comrade.gateways import services
 from comrade.gateways.models import ExternalPayment, WebhookEvent
-from comrade.gateways.providers.base import EventKind, GatewayError, WebhookEvent as Event, WebhookRejected
+from comrade.gateways.providers.base import EventKind, GatewayError, WebhookRejected
+from comrade.gateways.providers.base import WebhookEvent as Event
 from comrade.gateways.registry import gateway_for
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,12 @@ def _payload(body: bytes):
 
 def _record(provider: str, body: bytes, *, verdict: str, reason: str = "", event_id: str = "") -> WebhookEvent:
     return WebhookEvent.objects.create(
-        provider=provider, event_id=event_id[:255], payload=_payload(body), raw_body=body.decode("utf-8", "replace")[:20000],
-        verdict=verdict, reason=reason[:255],
+        provider=provider,
+        event_id=event_id[:255],
+        payload=_payload(body),
+        raw_body=body.decode("utf-8", "replace")[:20000],
+        verdict=verdict,
+        reason=reason[:255],
     )
 
 
@@ -66,7 +71,10 @@ def _claim(provider: str, body: bytes, event: Event) -> WebhookEvent | None:
     try:
         with transaction.atomic():
             return WebhookEvent.objects.create(
-                provider=provider, event_id=event.event_id, verified=True, payload=_payload(body),
+                provider=provider,
+                event_id=event.event_id,
+                verified=True,
+                payload=_payload(body),
                 raw_body=body.decode("utf-8", "replace")[:20000],
             )
     except IntegrityError:
@@ -97,7 +105,11 @@ def _apply(provider: str, event: Event):
         return Verdict.IGNORED, "unknown transaction", None
     txn = payment.transaction
     reason = _dispatch(payment, event)
-    return (Verdict.APPLIED if not reason else Verdict.IGNORED if reason.startswith("ignored") else Verdict.REJECTED), reason, txn
+    return (
+        (Verdict.APPLIED if not reason else Verdict.IGNORED if reason.startswith("ignored") else Verdict.REJECTED),
+        reason,
+        txn,
+    )
 
 
 def _dispatch(payment: ExternalPayment, event: Event) -> str:
@@ -106,8 +118,9 @@ def _dispatch(payment: ExternalPayment, event: Event) -> str:
     if event.kind == EventKind.PAYMENT_SUCCEEDED and incoming:
         if event.amount is None:
             return "rejected: the event carries no amount"
-        return services.payment_complete(txn, amount=event.amount, currency=event.currency,
-                                         authorization_code=event.authorization_code)
+        return services.payment_complete(
+            txn, amount=event.amount, currency=event.currency, authorization_code=event.authorization_code
+        )
     if event.kind == EventKind.PAYMENT_FAILED and incoming:
         services.payment_fail(txn, reason=event.failure_reason or "provider reports the payment failed")
         return ""
@@ -116,7 +129,9 @@ def _dispatch(payment: ExternalPayment, event: Event) -> str:
             return "rejected: amount does not match"
         services.outbound_finish(txn, succeeded=True)
         return ""
-    if event.kind == EventKind.PAYOUT_FAILED and not incoming:
-        services.outbound_finish(txn, succeeded=False, reason=event.failure_reason or "provider reports the payout failed")
+    if event.kind in (EventKind.PAYOUT_FAILED, EventKind.REFUND_FAILED) and not incoming:
+        services.outbound_finish(
+            txn, succeeded=False, reason=event.failure_reason or "provider reports the payout failed"
+        )
         return ""
     return f"ignored: {event.kind} does not apply to this transaction"

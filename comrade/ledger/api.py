@@ -6,8 +6,8 @@ from rest_framework.response import Response
 
 from comrade.core.errors import Forbidden
 from comrade.core.idempotency import idempotent
-from comrade.ledger.selectors import profile_for, profiles_visible_to
 from comrade.ledger.payment_methods import payment_method_add, payment_method_remove, payment_method_set_default
+from comrade.ledger.selectors import profile_for, profiles_visible_to
 from comrade.ledger.serializers import (
     BalanceSerializer,
     DefaultMethodSerializer,

@@ -2,6 +2,7 @@
 example, group member totals) with `register` in their AppConfig.ready()."""
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -9,6 +10,8 @@ from django.db.models.functions import Coalesce
 from comrade.ledger.models import LedgerAccount, LedgerEntry
 
 Check = Callable[[], list[str]]
+CENT = Decimal("0.01")
+HALF_CENT = Decimal("0.005")
 _extra_checks: list[Check] = []
 ZERO = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -27,6 +30,7 @@ def account_caches() -> list[str]:
     ).annotate(last_after=Subquery(last_balance))
     problems = []
     for a in accounts.iterator(chunk_size=2000):
+        a.sum_all, a.sum_in, a.sum_out = (_cents(v) for v in (a.sum_all, a.sum_in, a.sum_out))
         if a.balance != a.sum_all:
             problems.append(f"account {a.code}: balance {a.balance} != sum of entries {a.sum_all}")
         if a.total_in != a.sum_in:
@@ -40,8 +44,17 @@ def account_caches() -> list[str]:
     return problems
 
 
+def _cents(value) -> Decimal:
+    """SQLite sums decimals as floats; every real amount is a whole number of cents."""
+    return Decimal(value).quantize(CENT)
+
+
 def journals_balance() -> list[str]:
-    unbalanced = LedgerEntry.objects.values("transaction__token").annotate(total=Sum("amount")).exclude(total=0)
+    unbalanced = (
+        LedgerEntry.objects.values("transaction__token")
+        .annotate(total=Sum("amount"))
+        .filter(Q(total__gt=HALF_CENT) | Q(total__lt=-HALF_CENT))
+    )
     return [f"transaction {row['transaction__token']}: entries sum to {row['total']}" for row in unbalanced]
 
 

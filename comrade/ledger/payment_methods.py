@@ -29,7 +29,9 @@ def _validate_token(provider: str, token: str) -> None:
             raise field_error("token", "An M-Pesa method is a phone number like 254712345678.")
         return
     if _looks_like_card_number(token):
-        raise field_error("token", "Never send a card number: save the provider's token (e.g. pm_...).", code="card_number_refused")
+        raise field_error(
+            "token", "Never send a card number: save the provider's token (e.g. pm_...).", code="card_number_refused"
+        )
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
-from drf_spectacular.utils import extend_schema
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,13 +17,20 @@ from comrade.transfers.services import transfer_create
 
 
 def transaction_response(txn: TransactionToken) -> Response:
-    """201 with the transaction, or 400 insufficient_funds carrying the FAILED transaction."""
+    """201 with the transaction. A FAILED attempt (kept for the audit trail) is answered with the
+    error shape carrying the transaction: 400 insufficient_funds, or 502 provider_error when a
+    provider refused or could not be reached (then the transaction may still be PENDING)."""
     data = TransactionSerializer(txn).data
-    if txn.status == TransactionToken.Status.FAILED:
+    if txn.status == TransactionToken.Status.FAILED and txn.failure_reason.startswith("Insufficient"):
         body = error_body(
             "insufficient_funds", txn.failure_reason, {"amount": ["Insufficient balance."]}, transaction=data
         )
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if txn.status == TransactionToken.Status.FAILED or (
+        txn.status == TransactionToken.Status.PENDING and txn.failure_reason
+    ):
+        body = error_body("provider_error", txn.failure_reason or "The payment failed.", transaction=data)
+        return Response(body, status=status.HTTP_502_BAD_GATEWAY)
     return Response(data, status=status.HTTP_201_CREATED)
 
 
@@ -44,11 +51,15 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         if fields["payment_method"] == TransactionToken.PaymentMethod.EXTERNAL:
-            raise ApplicationError(
-                "provider_unavailable",
-                "External payments are not enabled.",
-                fields={"payment_method": ["External payments are not enabled."]},
+            txn = external_transaction_create(
+                user=request.user,
+                transaction_type=fields["transaction_type"],
+                amount=fields["amount"],
+                provider=fields["external_payment_provider"],
+                description=fields["description"],
+                metadata=fields["metadata"],
             )
+            return transaction_response(txn)
         txn = transfer_create(
             sender=request.user,
             receiver_id=fields["receiver_id"],

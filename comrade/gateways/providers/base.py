@@ -1,6 +1,17 @@
-"""The gateway interface. (Placeholder written by the lead so the project imports; the adapter
-engineer owns this file and may replace it, keeping these names.)"""
+"""The provider interface: what the payment services may ask of any external provider.
 
+Everything that crosses this boundary is a frozen dataclass with Decimal amounts in major units
+(10.50 means ten and a half dollars); each adapter converts to its provider's own units. Adapters
+are plain Python, hold no database state and never import Django, so they can be tested against
+the fake servers in `comrade.gateways.fakes` over real HTTP.
+
+Errors: a provider that cannot be reached, times out or answers 5xx/429 raises
+`GatewayError(retryable=True)` (the provider may still have acted; keep money held and wait for
+its webhook); a provider that refuses the request (4xx) raises `GatewayError(retryable=False)`.
+An incoming webhook that fails authentication raises `WebhookRejected`.
+"""
+
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +32,7 @@ class EventKind(StrEnum):
     PAYOUT_SUCCEEDED = "PAYOUT_SUCCEEDED"
     PAYOUT_FAILED = "PAYOUT_FAILED"
     REFUND_SUCCEEDED = "REFUND_SUCCEEDED"
+    REFUND_FAILED = "REFUND_FAILED"
     OTHER = "OTHER"
 
 
@@ -47,6 +59,9 @@ class PaymentSession:
 
 @dataclass(frozen=True)
 class WebhookEvent:
+    """A verified provider notification. `reference` is our transaction token when the provider
+    echoes it back (Stripe metadata, PayPal custom_id, sandbox), else ""."""
+
     event_id: str
     kind: EventKind
     reference: str
@@ -71,6 +86,8 @@ class PayoutRequest:
 
 @dataclass(frozen=True)
 class PayoutResult:
+    """PENDING means the provider accepted the payout and confirms it later by webhook/callback."""
+
     provider_reference: str
     status: PaymentStatus
     failure_reason: str = ""
@@ -84,9 +101,11 @@ class RefundResult:
 
 
 class GatewayError(Exception):
-    def __init__(self, message: str, *, retryable: bool):
+    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None, code: str = ""):
         super().__init__(message)
         self.retryable = retryable
+        self.status_code = status_code
+        self.code = code
 
 
 class WebhookRejected(Exception):
@@ -95,12 +114,34 @@ class WebhookRejected(Exception):
         self.reason = reason
 
 
-class Gateway:
-    name: str = ""
+class Gateway(ABC):
+    """One external provider. `currencies` empty means the provider takes any ISO currency."""
 
+    name: str = ""
+    display_name: str = ""
+    supports: tuple[str, ...] = ("payments", "refunds", "payouts")
+    currencies: frozenset[str] = frozenset()
+
+    def supports_currency(self, currency: str) -> bool:
+        return not self.currencies or currency.upper() in self.currencies
+
+    @abstractmethod
     def create_payment(self, req: PaymentRequest) -> PaymentSession: ...
+
+    @abstractmethod
     def get_payment(self, provider_reference: str) -> PaymentSession: ...
+
+    @abstractmethod
     def verify_webhook(self, *, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> WebhookEvent: ...
-    def confirm_event(self, event: WebhookEvent) -> WebhookEvent: ...
-    def refund(self, *, provider_reference: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult: ...
+
+    @abstractmethod
+    def refund(
+        self, *, provider_reference: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> RefundResult: ...
+
+    @abstractmethod
     def payout(self, req: PayoutRequest) -> PayoutResult: ...
+
+    def confirm_event(self, event: WebhookEvent) -> WebhookEvent:
+        """Re-read the truth from the provider before money moves. The default trusts a signed event."""
+        return event

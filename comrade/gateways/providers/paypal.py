@@ -1,0 +1,337 @@
+"""PayPal: Orders v2 in (create -> customer approves -> capture), capture refunds and Payouts out,
+webhooks verified by PayPal's own verify-webhook-signature endpoint.
+
+- OAuth2 client-credentials token, cached until shortly before it expires; an API call answered
+  401 drops the cached token and is tried once more with a fresh one.
+- Every create/capture/refund carries `PayPal-Request-Id` (PayPal's idempotency header); payouts
+  are made idempotent by `sender_batch_id` = our idempotency key. A duplicate batch id means an
+  earlier attempt reached PayPal, so it is reported as retryable (keep the money held).
+- `get_payment` captures an APPROVED order and answers SUCCEEDED with the capture id as
+  authorization_code.
+- Webhook verification posts the transmission headers and the event to
+  /v1/notifications/verify-webhook-signature and needs verification_status SUCCESS. We never fetch
+  PAYPAL-CERT-URL ourselves; a cert URL off PayPal's https allow-list (`is_allowed_cert_url`) is
+  rejected before PayPal is even asked.
+- Amounts are decimal strings with the currency's exact number of decimals (`money.major_string`).
+"""
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from comrade.gateways.providers._http import body_json, header, parse_json_body, refusal, send
+from comrade.gateways.providers.base import (
+    EventKind,
+    Gateway,
+    GatewayError,
+    PaymentRequest,
+    PaymentSession,
+    PaymentStatus,
+    PayoutRequest,
+    PayoutResult,
+    RefundResult,
+    WebhookEvent,
+    WebhookRejected,
+)
+from comrade.gateways.providers.money import major_string, parse_decimal
+
+CERT_HOSTS = frozenset({"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"})
+TOKEN_MARGIN_SECONDS = 60
+CAPTURE_STATUS = {"COMPLETED": PaymentStatus.SUCCEEDED, "PENDING": PaymentStatus.AUTHORIZED,
+                  "DECLINED": PaymentStatus.FAILED, "FAILED": PaymentStatus.FAILED}
+REFUND_STATUS = {"COMPLETED": PaymentStatus.SUCCEEDED, "PENDING": PaymentStatus.PENDING,
+                 "CANCELLED": PaymentStatus.FAILED, "FAILED": PaymentStatus.FAILED}
+CAPTURE_EVENTS = {"PAYMENT.CAPTURE.COMPLETED": EventKind.PAYMENT_SUCCEEDED,
+                  "PAYMENT.CAPTURE.DENIED": EventKind.PAYMENT_FAILED,
+                  "PAYMENT.CAPTURE.DECLINED": EventKind.PAYMENT_FAILED,
+                  "PAYMENT.CAPTURE.REFUNDED": EventKind.REFUND_SUCCEEDED}
+PAYOUT_FAILURES = {"FAILED", "BLOCKED", "DENIED", "RETURNED", "CANCELED", "REFUNDED"}
+TRANSMISSION_HEADERS = {
+    "transmission_id": "PAYPAL-TRANSMISSION-ID", "transmission_time": "PAYPAL-TRANSMISSION-TIME",
+    "transmission_sig": "PAYPAL-TRANSMISSION-SIG", "cert_url": "PAYPAL-CERT-URL", "auth_algo": "PAYPAL-AUTH-ALGO",
+}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def is_allowed_cert_url(url: str) -> bool:
+    """True only for https://<a PayPal API host>/... with no credentials, odd port or tricks."""
+    if not isinstance(url, str) or not url or any(c.isspace() or c == "\\" or ord(c) < 32 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.scheme != "https" or parts.username is not None or parts.password is not None:
+        return False
+    host = parts.hostname or ""
+    return host in CERT_HOSTS and port in (None, 443) and parts.netloc.lower() in (host, f"{host}:443")
+
+
+@dataclass(frozen=True)
+class PayPalConfig:
+    client_id: str
+    client_secret: str
+    webhook_id: str
+    base_url: str = "https://api-m.sandbox.paypal.com"
+    brand_name: str = ""
+    timeout: float = 10
+
+
+class PayPalGateway(Gateway):
+    name = "paypal"
+    display_name = "PayPal"
+
+    def __init__(self, config: PayPalConfig):
+        self.config = config
+        self.session = requests.Session()
+        self._token = ""
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+
+    # --- money in -------------------------------------------------------------------------------
+
+    def create_payment(self, req: PaymentRequest) -> PaymentSession:
+        unit = {"reference_id": req.reference[:256], "custom_id": req.reference[:127],
+                "amount": {"currency_code": req.currency.upper(), "value": major_string(req.amount, req.currency)}}
+        if req.description:
+            unit["description"] = req.description[:127]
+        body: dict[str, Any] = {"intent": "CAPTURE", "purchase_units": [unit]}
+        if req.return_url:
+            body["payment_source"] = {"paypal": {"experience_context": self._experience(req.return_url)}}
+        order = self._ok(self._api("POST", "/v2/checkout/orders", json=body, request_id=req.idempotency_key))
+        return PaymentSession(provider_reference=order["id"], status=PaymentStatus.PENDING,
+                              redirect_url=_link(order, "payer-action") or _link(order, "approve"), raw=order)
+
+    def _experience(self, return_url: str) -> dict[str, str]:
+        context = {"return_url": return_url, "cancel_url": return_url, "user_action": "PAY_NOW",
+                   "shipping_preference": "NO_SHIPPING"}
+        if self.config.brand_name:
+            context["brand_name"] = self.config.brand_name[:127]
+        return context
+
+    def get_payment(self, provider_reference: str) -> PaymentSession:
+        order = self._order(provider_reference)
+        if order.get("status") == "APPROVED":
+            order = self._capture(provider_reference)
+        return _order_session(order)
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        return self._ok(self._api("GET", f"/v2/checkout/orders/{_safe(order_id)}"))
+
+    def _capture(self, order_id: str) -> dict[str, Any]:
+        response = self._api("POST", f"/v2/checkout/orders/{_safe(order_id)}/capture", json={},
+                             request_id=f"capture-{order_id}")
+        issue = _issue(response)
+        if issue == "ORDER_ALREADY_CAPTURED":
+            return self._order(order_id)
+        if issue == "INSTRUMENT_DECLINED":
+            return {"id": order_id, "status": "DECLINED", "error": response.text[:500]}
+        return self._ok(response)
+
+    # --- money out ------------------------------------------------------------------------------
+
+    def refund(self, *, provider_reference: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
+        capture_id = _capture_of(self._order(provider_reference)).get("id")
+        if not capture_id:
+            raise GatewayError("paypal: this order has no capture to refund", retryable=False, code="NOT_CAPTURED")
+        body = {"amount": {"value": major_string(amount, currency), "currency_code": currency.upper()}}
+        refund = self._ok(self._api("POST", f"/v2/payments/captures/{_safe(capture_id)}/refund", json=body,
+                                    request_id=idempotency_key))
+        return RefundResult(provider_reference=refund["id"], amount=amount,
+                            status=REFUND_STATUS.get(refund.get("status", ""), PaymentStatus.PENDING))
+
+    def payout(self, req: PayoutRequest) -> PayoutResult:
+        kind = _recipient_type(req.destination)
+        item = {"recipient_type": kind, "receiver": req.destination, "sender_item_id": req.reference[:63],
+                "amount": {"value": major_string(req.amount, req.currency), "currency": req.currency.upper()},
+                "note": (req.description or "Payout")[:4000]}
+        body = {"sender_batch_header": {"sender_batch_id": req.idempotency_key[:256], "recipient_type": kind,
+                                        "email_subject": "You have a payout"}, "items": [item]}
+        response = self._api("POST", "/v1/payments/payouts", json=body)
+        if response.status_code == 400 and _issue(response, field="SENDER_BATCH_ID"):
+            raise GatewayError("paypal: this payout batch was already submitted; awaiting its webhook",
+                               retryable=True, status_code=400, code="DUPLICATE_BATCH")
+        batch = self._ok(response).get("batch_header") or {}
+        failed = batch.get("batch_status") in ("DENIED", "CANCELED")
+        return PayoutResult(provider_reference=str(batch.get("payout_batch_id", "")),
+                            status=PaymentStatus.FAILED if failed else PaymentStatus.PENDING,
+                            failure_reason=f"paypal: batch {batch.get('batch_status')}" if failed else "")
+
+    # --- webhooks -------------------------------------------------------------------------------
+
+    def verify_webhook(self, *, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> WebhookEvent:
+        event = parse_json_body(body)
+        fields = {key: header(headers, name) for key, name in TRANSMISSION_HEADERS.items()}
+        missing = sorted(name for key, name in TRANSMISSION_HEADERS.items() if not fields[key])
+        if missing:
+            raise WebhookRejected(f"missing {', '.join(missing)}")
+        if not is_allowed_cert_url(fields["cert_url"]):
+            raise WebhookRejected("PAYPAL-CERT-URL is not a PayPal certificate URL")
+        if not self.config.webhook_id:
+            raise WebhookRejected("PayPal webhook id is not configured")
+        self._verify_with_paypal({**fields, "webhook_id": self.config.webhook_id, "webhook_event": event})
+        return _event(event)
+
+    def _verify_with_paypal(self, payload: dict[str, Any]) -> None:
+        try:
+            answer = self._ok(self._api("POST", "/v1/notifications/verify-webhook-signature", json=payload))
+        except GatewayError as exc:
+            raise WebhookRejected(f"could not verify with PayPal: {exc}"[:200]) from exc
+        if answer.get("verification_status") != "SUCCESS":
+            raise WebhookRejected("PayPal did not verify the signature")
+
+    def confirm_event(self, event: WebhookEvent) -> WebhookEvent:
+        """A capture success is re-read from the order: same capture, COMPLETED, same amount."""
+        if event.kind != EventKind.PAYMENT_SUCCEEDED or not event.provider_reference:
+            return event
+        capture = _capture_of(self._order(event.provider_reference))
+        amount = capture.get("amount") or {}
+        if (capture.get("id") != event.authorization_code or capture.get("status") != "COMPLETED"
+                or parse_decimal(amount.get("value")) != event.amount or amount.get("currency_code") != event.currency):
+            raise WebhookRejected("PayPal does not confirm this capture")
+        return event
+
+    # --- HTTP -----------------------------------------------------------------------------------
+
+    def _api(self, method: str, path: str, *, json: dict | None = None, request_id: str = "") -> requests.Response:
+        response = self._send(method, path, json, request_id, self._access_token())
+        if response.status_code == 401:
+            self._forget_token()
+            response = self._send(method, path, json, request_id, self._access_token())
+        return response
+
+    def _send(self, method: str, path: str, body: dict | None, request_id: str, token: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if request_id:
+            headers["PayPal-Request-Id"] = request_id[:108]
+        return send(self.session, method, f"{self.config.base_url}{path}", timeout=self.config.timeout,
+                    provider="paypal", json=body, headers=headers)
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            if self._token and time.monotonic() < self._token_expires:
+                return self._token
+            response = send(self.session, "POST", f"{self.config.base_url}/v1/oauth2/token",
+                            timeout=self.config.timeout, provider="paypal",
+                            auth=(self.config.client_id, self.config.client_secret),
+                            data={"grant_type": "client_credentials"}, headers={"Accept": "application/json"})
+            payload = self._ok(response)
+            self._token = str(payload.get("access_token", ""))
+            lifetime = float(payload.get("expires_in") or 0)
+            self._token_expires = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, 0)
+            return self._token
+
+    def _forget_token(self) -> None:
+        with self._token_lock:
+            self._token, self._token_expires = "", 0.0
+
+    def _ok(self, response: requests.Response) -> dict[str, Any]:
+        if 200 <= response.status_code < 300:
+            return body_json(response, provider="paypal")
+        raise refusal("paypal", response, code=_issue(response) or _error_name(response), message=_message(response))
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+
+
+def _safe(identifier: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", identifier or ""):
+        raise GatewayError("paypal: malformed identifier", retryable=False, code="INVALID_RESOURCE_ID")
+    return identifier
+
+
+def _recipient_type(destination: str) -> str:
+    if EMAIL.match(destination):
+        return "EMAIL"
+    return "PHONE" if destination.lstrip("+").isdigit() else "PAYPAL_ID"
+
+
+def _link(resource: dict[str, Any], rel: str) -> str:
+    return next((str(link.get("href", "")) for link in resource.get("links") or [] if link.get("rel") == rel), "")
+
+
+def _error_payload(response: requests.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def _error_name(response: requests.Response) -> str:
+    payload = _error_payload(response)
+    return str(payload.get("name") or payload.get("error") or "")
+
+
+def _message(response: requests.Response) -> str:
+    payload = _error_payload(response)
+    return str(payload.get("message") or payload.get("error_description") or "")[:200]
+
+
+def _issue(response: requests.Response, *, field: str = "") -> str:
+    if response.status_code < 400:
+        return ""
+    for detail in _error_payload(response).get("details") or []:
+        if not field or str(detail.get("field", "")).upper().endswith(field):
+            return str(detail.get("issue", ""))
+    return ""
+
+
+def _capture_of(order: dict[str, Any]) -> dict[str, Any]:
+    for unit in order.get("purchase_units") or []:
+        captures = (unit.get("payments") or {}).get("captures") or []
+        if captures:
+            return captures[-1]
+    return {}
+
+
+def _order_session(order: dict[str, Any]) -> PaymentSession:
+    status = order.get("status")
+    capture = _capture_of(order)
+    if status == "COMPLETED" and capture:
+        outcome = CAPTURE_STATUS.get(capture.get("status", ""), PaymentStatus.PENDING)
+        return PaymentSession(provider_reference=order["id"], status=outcome, authorization_code=capture.get("id", ""),
+                              raw=order)
+    mapped = {"VOIDED": PaymentStatus.CANCELLED, "DECLINED": PaymentStatus.FAILED}.get(status, PaymentStatus.PENDING)
+    return PaymentSession(provider_reference=order["id"], status=mapped, raw=order,
+                          redirect_url=_link(order, "payer-action") or _link(order, "approve"))
+
+
+def _event(event: dict[str, Any]) -> WebhookEvent:
+    event_type = str(event.get("event_type", ""))
+    resource = event.get("resource") or {}
+    if event_type.startswith("PAYMENT.PAYOUTS-ITEM."):
+        return _payout_event(event, event_type.rsplit(".", 1)[-1], resource)
+    kind = CAPTURE_EVENTS.get(event_type, EventKind.OTHER)
+    amount = resource.get("amount") or {}
+    order_id = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id", "")
+    refund = kind == EventKind.REFUND_SUCCEEDED
+    return WebhookEvent(
+        event_id=str(event.get("id", "")), kind=kind, reference=str(resource.get("custom_id", "")),
+        provider_reference=str(resource.get("id", "")) if refund else str(order_id),
+        amount=parse_decimal(amount.get("value")), currency=str(amount.get("currency_code", "")).upper(),
+        authorization_code="" if refund else str(resource.get("id", "")),
+        failure_reason=f"paypal: {event_type}" if kind == EventKind.PAYMENT_FAILED else "", raw=event,
+    )
+
+
+def _payout_event(event: dict[str, Any], outcome: str, resource: dict[str, Any]) -> WebhookEvent:
+    item = resource.get("payout_item") or {}
+    amount = item.get("amount") or {}
+    kind = (EventKind.PAYOUT_SUCCEEDED if outcome == "SUCCEEDED"
+            else EventKind.PAYOUT_FAILED if outcome in PAYOUT_FAILURES else EventKind.OTHER)
+    message = (resource.get("errors") or {}).get("message", "")
+    reason = f"paypal: payout {outcome.lower()} {message}".strip() if kind == EventKind.PAYOUT_FAILED else ""
+    return WebhookEvent(
+        event_id=str(event.get("id", "")), kind=kind, reference=str(item.get("sender_item_id", "")),
+        provider_reference=str(resource.get("payout_batch_id", "")), amount=parse_decimal(amount.get("value")),
+        currency=str(amount.get("currency", "")).upper(), failure_reason=reason, raw=event,
+    )
