@@ -1,0 +1,287 @@
+"""HTTP entry points for payment groups, targets and invitations: validate, call one service,
+serialize. Non-members get 404 for a group and all of its parts; members without admin rights 403."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from comrade import limits
+from comrade.core.errors import error_body
+from comrade.core.idempotency import idempotent
+from comrade.groups import selectors, services
+from comrade.groups.models import GroupInvitation, GroupTarget, PaymentGroups
+from comrade.groups.serializers import (
+    ContributeSerializer,
+    ContributionSerializer,
+    GroupContributeSerializer,
+    GroupCreateSerializer,
+    GroupUpdateSerializer,
+    InvitationSerializer,
+    InviteSerializer,
+    MemberRefSerializer,
+    MemberSerializer,
+    PaymentGroupSerializer,
+    PayoutSerializer,
+    RoleSerializer,
+    RotationPayoutSerializer,
+    RotationSerializer,
+    TargetCreateSerializer,
+    TargetSerializer,
+)
+from comrade.ledger.models import TransactionToken
+from comrade.ledger.serializers import TransactionSerializer
+
+Method = TransactionToken.PaymentMethod
+
+
+def transaction_response(txn: TransactionToken) -> Response:
+    """201 with the transaction (COMPLETED, or PENDING for an external payment), or 400 carrying
+    the FAILED transaction: insufficient funds, or the provider refused the payment."""
+    data = TransactionSerializer(txn).data
+    if txn.status != TransactionToken.Status.FAILED:
+        return Response(data, status=status.HTTP_201_CREATED)
+    if txn.payment_method == Method.INTERNAL:
+        body = error_body(
+            "insufficient_funds", txn.failure_reason, {"amount": ["Insufficient balance."]}, transaction=data
+        )
+    else:
+        body = error_body("payment_failed", txn.failure_reason, transaction=data)
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def contribute(*, group: PaymentGroups, user, fields: dict, target: GroupTarget | None) -> Response:
+    if fields["payment_method"] == Method.EXTERNAL:
+        txn = services.group_contribute_external(
+            group=group,
+            user=user,
+            amount=fields["amount"],
+            provider=fields["external_payment_provider"],
+            target=target,
+            description=fields["description"],
+        )
+    else:
+        txn = services.group_contribute(
+            group=group, user=user, amount=fields["amount"], target=target, description=fields["description"]
+        )
+    return transaction_response(txn)
+
+
+def validated(serializer_class, request, **kwargs) -> dict:
+    data = serializer_class(data=request.data, **kwargs)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+class TierThrottledMixin:
+    """Adds the caller's tier transaction rate (comrade.limits) to the money-moving actions."""
+
+    money_actions: tuple[str, ...] = ()
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action in self.money_actions:
+            throttles.append(limits.TierTransactionThrottle())
+        return throttles
+
+
+class PaymentGroupViewSet(
+    TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = PaymentGroupSerializer
+    filterset_fields = ["group_type", "is_active"]
+    money_actions = ("contribute", "payout", "rotation_payout", "close")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PaymentGroups.objects.none()
+        return selectors.groups_of(self.request.user)
+
+    def _group(self) -> PaymentGroups:
+        return selectors.group_for(self.request.user, self.kwargs["pk"])
+
+    def _detail(self, group: PaymentGroups, code=status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(selectors.group_for(self.request.user, group.pk)).data, status=code)
+
+    @extend_schema(request=GroupCreateSerializer, responses={201: PaymentGroupSerializer})
+    def create(self, request):
+        group = services.group_create(admin=request.user, **validated(GroupCreateSerializer, request))
+        return self._detail(group, status.HTTP_201_CREATED)
+
+    @extend_schema(request=GroupUpdateSerializer, responses=PaymentGroupSerializer)
+    def partial_update(self, request, pk=None):
+        fields = validated(GroupUpdateSerializer, request, partial=True)
+        group = services.group_update(group=self._group(), admin=request.user, **fields)
+        return self._detail(group)
+
+    @action(detail=False)
+    def my_groups(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses=MemberSerializer(many=True))
+    @action(detail=True)
+    def members(self, request, pk=None):
+        page = self.paginate_queryset(selectors.members_of(self._group()))
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    @extend_schema(responses=ContributionSerializer(many=True))
+    @action(detail=True)
+    def contributions_list(self, request, pk=None):
+        page = self.paginate_queryset(selectors.contributions_of(self._group()))
+        return self.get_paginated_response(ContributionSerializer(page, many=True).data)
+
+    @extend_schema(responses=InvitationSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def invitations(self, request, pk=None):
+        page = self.paginate_queryset(selectors.invitations_of_group(self._group()))
+        return self.get_paginated_response(InvitationSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={201: MemberSerializer})
+    @action(detail=True, methods=["post"])
+    def join(self, request, pk=None):
+        group = selectors.joinable_group(request.user, pk)
+        membership = services.group_join(group=group, user=request.user)
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=GroupContributeSerializer, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def contribute(self, request, pk=None):
+        group = self._group()
+        fields = validated(GroupContributeSerializer, request)
+        target = selectors.target_for(request.user, fields["target"]) if fields["target"] else None
+        return contribute(group=group, user=request.user, fields=fields, target=target)
+
+    @extend_schema(request=InviteSerializer, responses={201: InvitationSerializer, 200: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def invite(self, request, pk=None):
+        group = self._group()
+        fields = validated(InviteSerializer, request)
+        result = services.group_invite(group=group, inviter=request.user, invitee_email=fields["invitee_email"])
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(InvitationSerializer(result.invitation).data, status=code)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        services.group_leave(group=self._group(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=MemberRefSerializer, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def remove_member(self, request, pk=None):
+        group = self._group()
+        fields = validated(MemberRefSerializer, request)
+        services.group_member_remove(group=group, admin=request.user, user_id=fields["user_id"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=RoleSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["post"])
+    def set_role(self, request, pk=None):
+        group = self._group()
+        fields = validated(RoleSerializer, request)
+        membership = services.group_member_role_set(group=group, admin=request.user, **fields)
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(request=PayoutSerializer, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def payout(self, request, pk=None):
+        group = self._group()
+        fields = validated(PayoutSerializer, request)
+        txn = services.group_payout(
+            group=group,
+            admin=request.user,
+            member_user=fields["user_id"],
+            amount=fields["amount"],
+            description=fields["description"],
+        )
+        return transaction_response(txn)
+
+    @extend_schema(request=RotationSerializer, responses=MemberSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def rotation(self, request, pk=None):
+        group = self._group()
+        fields = validated(RotationSerializer, request)
+        members = services.group_rotation_set(group=group, admin=request.user, order=fields["order"])
+        return Response(MemberSerializer(members, many=True).data)
+
+    @extend_schema(request=RotationPayoutSerializer, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def rotation_payout(self, request, pk=None):
+        group = self._group()
+        fields = validated(RotationPayoutSerializer, request)
+        txn = services.group_rotation_payout(group=group, admin=request.user, amount=fields["amount"])
+        return transaction_response(txn)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "GroupClosed", {"group": PaymentGroupSerializer(), "refunds": TransactionSerializer(many=True)}
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def close(self, request, pk=None):
+        refunds = services.group_close(group=self._group(), admin=request.user)
+        body = {
+            "group": self.get_serializer(selectors.group_for(request.user, pk)).data,
+            "refunds": TransactionSerializer(refunds, many=True).data,
+        }
+        return Response(body)
+
+
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Invitations addressed to the caller's email, looked up by id or by the link's token."""
+
+    serializer_class = InvitationSerializer
+    filterset_fields = ["status"]
+    lookup_value_regex = r"[A-Za-z0-9_\-]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return GroupInvitation.objects.none()
+        return selectors.invitations_for(self.request.user)
+
+    def get_object(self) -> GroupInvitation:
+        return selectors.invitation_for(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(request=None, responses={201: MemberSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        membership = services.invitation_accept(invitation=self.get_object(), user=request.user)
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        invitation = services.invitation_decline(invitation=self.get_object(), user=request.user)
+        return Response(InvitationSerializer(invitation).data)
+
+
+class TargetViewSet(TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = TargetSerializer
+    filterset_fields = ["group", "is_achieved"]
+    money_actions = ("contribute",)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return GroupTarget.objects.none()
+        return selectors.targets_of(self.request.user)
+
+    @extend_schema(request=TargetCreateSerializer, responses={201: TargetSerializer})
+    def create(self, request):
+        fields = validated(TargetCreateSerializer, request)
+        group = selectors.group_for(request.user, fields.pop("group"))
+        target = services.target_create(group=group, admin=request.user, **fields)
+        return Response(TargetSerializer(target).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContributeSerializer, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def contribute(self, request, pk=None):
+        target = self.get_object()
+        fields = validated(ContributeSerializer, request)
+        return contribute(group=target.group, user=request.user, fields=fields, target=target)

@@ -1,0 +1,196 @@
+"""Payment groups: savings and purchase groups whose money sits in a pot.
+
+Invariant: a group's pot is a GROUP_POT ledger account and its balance IS the group's
+`current_amount` (no second copy). A member's `total_contributed` is a cache of the sum of the
+Contribution rows of that membership, written in the same database transaction as the ledger
+entries. The targets of a group never claim more than its pot holds.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from comrade.core.money import money_model_field
+from comrade.ledger.models import LedgerAccount, TransactionToken
+
+
+def new_invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class PaymentGroups(models.Model):
+    class GroupType(models.TextChoices):
+        SAVINGS = "SAVINGS"
+        PURCHASE = "PURCHASE"
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="administered_groups")
+    group_type = models.CharField(max_length=8, choices=GroupType.choices, default=GroupType.SAVINGS)
+    target_amount = money_model_field(default=None, null=True, blank=True)
+    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    deadline = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_open = models.BooleanField(default=False, help_text="Anyone may join without an invitation.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    pot = models.OneToOneField(LedgerAccount, on_delete=models.PROTECT, related_name="payment_group")
+    rotation_cycle = models.PositiveIntegerField(default=1, help_text="The current merry-go-round cycle.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "payment group"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_amount__isnull=True) | Q(target_amount__gt=0), name="group_target_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(is_active=False), name="group_closed_is_inactive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["admin"]),
+            models.Index(fields=["group_type"]),
+            models.Index(fields=["is_active"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def current_amount(self):
+        return self.pot.balance
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class GroupMembers(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "ADMIN"
+        MEMBER = "MEMBER"
+
+    group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_memberships")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    total_contributed = money_model_field()
+    joined_at = models.DateTimeField(auto_now_add=True)
+    payout_position = models.PositiveIntegerField(null=True, blank=True)
+    last_payout_cycle = models.PositiveIntegerField(
+        default=0, help_text="The rotation cycle in which this member last received; current cycle = received."
+    )
+
+    class Meta:
+        verbose_name = "group member"
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user"], name="group_member_unique"),
+            models.CheckConstraint(condition=Q(total_contributed__gte=0), name="group_member_total_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["group"]),
+            models.Index(fields=["user"]),
+            models.Index(fields=["role"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class GroupTarget(models.Model):
+    group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="targets")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    target_amount = money_model_field(default=None)
+    current_amount = money_model_field(help_text="The part of the group's pot allocated to this target.")
+    target_date = models.DateField(null=True, blank=True)
+    is_achieved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "group target"
+        constraints = [
+            models.CheckConstraint(condition=Q(target_amount__gt=0), name="group_target_goal_positive"),
+            models.CheckConstraint(condition=Q(current_amount__gte=0), name="group_target_current_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["group"]),
+            models.Index(fields=["is_achieved"]),
+            models.Index(fields=["target_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.group})"
+
+
+class Contribution(models.Model):
+    group = models.ForeignKey(PaymentGroups, on_delete=models.PROTECT, related_name="contributions")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_contributions")
+    membership = models.ForeignKey(
+        GroupMembers,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contributions",
+        help_text="Empty once the member has left the group; the money stays in the pot.",
+    )
+    amount = money_model_field(default=None)
+    transaction = models.OneToOneField(TransactionToken, on_delete=models.PROTECT, related_name="group_contribution")
+    target = models.ForeignKey(
+        GroupTarget, on_delete=models.PROTECT, null=True, blank=True, related_name="contributions"
+    )
+    contribution_date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="group_contribution_amount_positive")]
+        indexes = [
+            models.Index(fields=["group"]),
+            models.Index(fields=["member"]),
+            models.Index(fields=["contribution_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} from {self.member} to {self.group}"
+
+
+class GroupInvitation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        ACCEPTED = "ACCEPTED"
+        DECLINED = "DECLINED"
+        EXPIRED = "EXPIRED"
+
+    group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="invitations")
+    inviter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_invitations")
+    invitee_email = models.EmailField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token, editable=False)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "group invitation"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "invitee_email"],
+                condition=Q(status="PENDING"),
+                name="group_invitation_one_pending",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["group"]),
+            models.Index(fields=["invitee_email"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee_email} to {self.group} ({self.status})"

@@ -1,0 +1,83 @@
+"""Reads for payment groups. Groups are visible only to their members (the admin is one);
+anyone else gets 404 for a group and everything in it."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from comrade.core.errors import NotFound
+from comrade.groups.models import Contribution, GroupInvitation, GroupMembers, GroupTarget, PaymentGroups
+
+
+def groups_of(user) -> QuerySet[PaymentGroups]:
+    """Groups where the user is admin or member, newest first, with the user's role."""
+    mine = GroupMembers.objects.filter(group=OuterRef("pk"), user=user)
+    return (
+        PaymentGroups.objects.filter(Exists(mine))
+        .select_related("pot", "admin")
+        .annotate(member_count=Count("members", distinct=True), my_role=Subquery(mine.values("role")[:1]))
+        .order_by("-id")
+    )
+
+
+def group_for(user, pk) -> PaymentGroups:
+    group = groups_of(user).filter(pk=pk).first()
+    if group is None:
+        raise NotFound("No such payment group.")
+    return group
+
+
+def joinable_group(user, pk) -> PaymentGroups:
+    """A group the user may ask to join: open, invited to (pending, unexpired), or already in."""
+    invited = GroupInvitation.objects.filter(
+        group=OuterRef("pk"),
+        invitee_email__iexact=user.email,
+        status=GroupInvitation.Status.PENDING,
+        expires_at__gt=timezone.now(),
+    )
+    member = GroupMembers.objects.filter(group=OuterRef("pk"), user=user)
+    group = PaymentGroups.objects.filter(Q(is_open=True) | Exists(invited) | Exists(member), pk=pk).first()
+    if group is None:
+        raise NotFound("No such payment group.")
+    return group
+
+
+def members_of(group: PaymentGroups) -> QuerySet[GroupMembers]:
+    return GroupMembers.objects.filter(group=group).select_related("user", "group").order_by("joined_at", "id")
+
+
+def contributions_of(group: PaymentGroups) -> QuerySet[Contribution]:
+    return Contribution.objects.filter(group=group).select_related("transaction").order_by("-id")
+
+
+def invitations_of_group(group: PaymentGroups) -> QuerySet[GroupInvitation]:
+    return GroupInvitation.objects.filter(group=group).select_related("group", "inviter").order_by("-id")
+
+
+def invitations_for(user) -> QuerySet[GroupInvitation]:
+    """Invitations addressed to the user's email; nobody else's."""
+    return (
+        GroupInvitation.objects.filter(invitee_email__iexact=user.email)
+        .select_related("group", "inviter")
+        .order_by("-id")
+    )
+
+
+def invitation_for(user, key: str) -> GroupInvitation:
+    """By id or by the token of the accept link."""
+    lookup = Q(pk=int(key)) if key.isdigit() and len(key) < 18 else Q(token=key)
+    invitation = invitations_for(user).filter(lookup).first()
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    return invitation
+
+
+def targets_of(user) -> QuerySet[GroupTarget]:
+    mine = GroupMembers.objects.filter(group=OuterRef("group"), user=user)
+    return GroupTarget.objects.filter(Exists(mine)).select_related("group").order_by("-id")
+
+
+def target_for(user, pk) -> GroupTarget:
+    target = targets_of(user).filter(pk=pk).first()
+    if target is None:
+        raise NotFound("No such target.")
+    return target

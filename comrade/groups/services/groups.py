@@ -1,0 +1,118 @@
+"""Creating, changing and closing payment groups."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from comrade import limits
+from comrade.core.errors import ApplicationError, field_error
+from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
+from comrade.groups.services.common import ensure_not_closed, lock_group, require_admin
+from comrade.groups.services.pot import pot_pay
+from comrade.groups.shares import split_pro_rata
+from comrade.ledger.models import LedgerAccount, PaymentProfile, TransactionToken
+from comrade.ledger.services import lock_accounts, system_account
+
+UPDATABLE_FIELDS = {"name", "description", "target_amount", "deadline", "is_open", "is_active"}
+
+
+def group_create(
+    *,
+    admin,
+    name: str,
+    group_type: str,
+    description: str = "",
+    target_amount: Decimal | None = None,
+    deadline: date | None = None,
+    is_open: bool = False,
+) -> PaymentGroups:
+    """A group with its own pot; the creator becomes its ADMIN member. Counts against the
+    creator's tier: groups they administer that are not closed."""
+    _check_deadline(deadline)
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=admin.pk).first()
+        open_groups = PaymentGroups.objects.filter(admin=admin, closed_at__isnull=True).count()
+        limits.check_group_create(admin, groups_created=open_groups)
+        pot = system_account(LedgerAccount.Kind.GROUP_POT, uuid.uuid4().hex, allow_negative=False)
+        group = PaymentGroups.objects.create(
+            admin=admin,
+            name=name,
+            group_type=group_type,
+            description=description,
+            target_amount=target_amount,
+            deadline=deadline,
+            is_open=is_open,
+            pot=pot,
+        )
+        GroupMembers.objects.create(group=group, user=admin, role=GroupMembers.Role.ADMIN)
+        return group
+
+
+def group_update(*, group: PaymentGroups, admin, **fields) -> PaymentGroups:
+    """Change the group's details (name, description, target_amount, deadline, is_open,
+    is_active). Extending the deadline reopens contributions; a closed group cannot change."""
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Not updatable: {sorted(unknown)}")
+    if "deadline" in fields:
+        _check_deadline(fields["deadline"])
+    with transaction.atomic():
+        group = lock_group(group)
+        require_admin(group, admin)
+        ensure_not_closed(group)
+        for name, value in fields.items():
+            setattr(group, name, value)
+        group.save(update_fields=[*fields, "updated_at"])
+        return group
+
+
+def group_close(*, group: PaymentGroups, admin) -> list[TransactionToken]:
+    """Close the group and refund what is left in the pot to its members, in proportion to what
+    each contributed (largest-remainder to the cent; leftover cents to the largest remainders,
+    ties to the earliest joined). If no current member contributed, the pot is split equally.
+    One REFUND transaction per member who gets money, all in one database transaction."""
+    with transaction.atomic():
+        group = lock_group(group)
+        require_admin(group, admin)
+        ensure_not_closed(group)
+        members = list(GroupMembers.objects.select_related("user").filter(group=group).order_by("joined_at", "id"))
+        wallets = dict(
+            PaymentProfile.objects.filter(user_id__in=[m.user_id for m in members]).values_list("user_id", "account_id")
+        )
+        accounts = lock_accounts([group.pot_id, *wallets.values()])
+        shares = split_pro_rata(accounts[group.pot_id].balance, [(m, m.total_contributed) for m in members])
+        refunds = [
+            _refund(group, admin, member, wallets[member.user_id], share) for member, share in shares if share > 0
+        ]
+        group.is_active = False
+        group.closed_at = timezone.now()
+        group.save(update_fields=["is_active", "closed_at", "updated_at"])
+        GroupInvitation.objects.filter(group=group, status=GroupInvitation.Status.PENDING).update(
+            status=GroupInvitation.Status.EXPIRED
+        )
+        return refunds
+
+
+def _refund(group, admin, member: GroupMembers, wallet_id: int, share) -> TransactionToken:
+    txn = pot_pay(
+        group=group,
+        sender=admin,
+        amount=share,
+        credit_account_id=wallet_id,
+        transaction_type=TransactionToken.Type.REFUND,
+        receiver=member.user,
+        description=f"Refund: {group.name} closed",
+        metadata={"reason": "group_closed"},
+    )
+    if txn.status != TransactionToken.Status.COMPLETED:
+        raise ApplicationError("close_failed", f"Could not refund {member.user}: {txn.failure_reason}")
+    return txn
+
+
+def _check_deadline(deadline: date | None) -> None:
+    if deadline is not None and deadline < timezone.localdate():
+        raise field_error("deadline", "The deadline cannot be in the past.", code="deadline_in_past")

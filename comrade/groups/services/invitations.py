@@ -1,0 +1,115 @@
+"""Invitations by email. Any member may invite (the spec does not restrict it to admins); the
+email carries an accept link with an unguessable token, and the invitation expires after
+GROUP_INVITATION_EXPIRY_DAYS. Re-inviting a pending address returns the pending invitation and
+sends the email again instead of creating a second one."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from comrade import limits
+from comrade.core.errors import ApplicationError
+from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
+from comrade.groups.services.common import ensure_not_closed, lock_group, require_member
+from comrade.groups.services.members import invitation_mark, member_add
+
+logger = logging.getLogger(__name__)
+Status = GroupInvitation.Status
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    invitation: GroupInvitation
+    created: bool
+
+
+def group_invite(*, group: PaymentGroups, inviter, invitee_email: str) -> InviteResult:
+    email = invitee_email.strip().lower()
+    with transaction.atomic():
+        group = lock_group(group)
+        require_member(group, inviter)
+        ensure_not_closed(group)
+        if GroupMembers.objects.filter(group=group, user__email__iexact=email).exists():
+            raise ApplicationError(
+                "already_member", "This person is already a member.", fields={"invitee_email": ["Already a member."]}
+            )
+        members = GroupMembers.objects.filter(group=group).count()
+        limits.check_group_members(group.admin, member_count=members)
+        result = _pending_or_new(group, inviter, email)
+        invitation_id = result.invitation.pk
+        transaction.on_commit(lambda: invitation_send(invitation_id), robust=True)
+        return result
+
+
+def _pending_or_new(group, inviter, email: str) -> InviteResult:
+    pending = GroupInvitation.objects.filter(group=group, invitee_email=email, status=Status.PENDING).first()
+    if pending is not None and pending.expires_at > timezone.now():
+        return InviteResult(pending, created=False)
+    if pending is not None:
+        invitation_mark(pending, Status.EXPIRED)
+    expires_at = timezone.now() + timedelta(days=settings.GROUP_INVITATION_EXPIRY_DAYS)
+    try:
+        with transaction.atomic():
+            invitation = GroupInvitation.objects.create(
+                group=group, inviter=inviter, invitee_email=email, expires_at=expires_at
+            )
+    except IntegrityError:
+        return InviteResult(GroupInvitation.objects.get(group=group, invitee_email=email, status=Status.PENDING), False)
+    return InviteResult(invitation, created=True)
+
+
+def accept_url(invitation: GroupInvitation) -> str:
+    return f"{settings.SITE_URL}/payments/invitations/{invitation.token}/accept/"
+
+
+def invitation_send(invitation_id: int) -> None:
+    invitation = GroupInvitation.objects.select_related("group", "inviter").get(pk=invitation_id)
+    inviter = invitation.inviter.get_full_name() or invitation.inviter.email
+    body = (
+        f'{inviter} invited you to join the payment group "{invitation.group.name}" on Comrade Pay.\n\n'
+        f"Sign in as {invitation.invitee_email} and accept the invitation:\n{accept_url(invitation)}\n\n"
+        f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
+    )
+    send_mail(
+        subject=f"{inviter} invited you to {invitation.group.name}",
+        message=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[invitation.invitee_email],
+    )
+
+
+def invitation_accept(*, invitation: GroupInvitation, user) -> GroupMembers:
+    """The invitee (matched by email by the caller's queryset) joins the group."""
+    with transaction.atomic():
+        group = lock_group(invitation.group)
+        invitation = _locked_pending(invitation)
+        membership = member_add(group=group, user=user)
+        invitation_mark(invitation, Status.ACCEPTED)
+        return membership
+
+
+def invitation_decline(*, invitation: GroupInvitation, user) -> GroupInvitation:
+    with transaction.atomic():
+        invitation = _locked_pending(invitation)
+        return invitation_mark(invitation, Status.DECLINED)
+
+
+def _locked_pending(invitation: GroupInvitation) -> GroupInvitation:
+    invitation = GroupInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Status.PENDING:
+        raise ApplicationError("invitation_not_pending", f"This invitation is already {invitation.status.lower()}.")
+    if invitation.expires_at <= timezone.now():
+        raise ApplicationError("invitation_expired", "This invitation has expired.")
+    return invitation
+
+
+def invitations_expire(now: datetime) -> int:
+    """The "expire_invitations" job: PENDING invitations past their time become EXPIRED."""
+    return GroupInvitation.objects.filter(status=Status.PENDING, expires_at__lte=now).update(
+        status=Status.EXPIRED, responded_at=now
+    )

@@ -1,0 +1,98 @@
+"""Membership: joining (open group or invitation), leaving, removal and roles.
+
+A member who leaves or is removed is not refunded: money given to a group stays in its pot (an
+admin can pay the member out first). The group's owner (`group.admin`) cannot leave, be removed
+or lose the ADMIN role."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from comrade import limits
+from comrade.core.errors import ApplicationError, NotFound
+from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
+from comrade.groups.services.common import ensure_not_closed, lock_group, member_of, require_admin, require_member
+
+
+def group_join(*, group: PaymentGroups, user) -> GroupMembers:
+    """Join with a pending, unexpired invitation for the user's email (which becomes ACCEPTED) or
+    a group its admin made open to join. Anyone else is told the group does not exist."""
+    with transaction.atomic():
+        group = lock_group(group)
+        invitation = pending_invitation(group, user.email)
+        already = GroupMembers.objects.filter(group=group, user=user).exists()
+        if not (already or invitation or group.is_open):
+            raise NotFound("No such payment group.")
+        membership = member_add(group=group, user=user)
+        if invitation is not None:
+            invitation_mark(invitation, GroupInvitation.Status.ACCEPTED)
+        return membership
+
+
+def member_add(*, group: PaymentGroups, user, role: str = GroupMembers.Role.MEMBER) -> GroupMembers:
+    """Add a member to a locked group: refuses a closed group, a second membership and a group
+    that is full for its admin's tier. Joins the end of the rotation order if one is set."""
+    ensure_not_closed(group)
+    if GroupMembers.objects.filter(group=group, user=user).exists():
+        raise ApplicationError("already_member", "You are already a member of this group.")
+    limits.check_group_members(group.admin, member_count=GroupMembers.objects.filter(group=group).count())
+    last = GroupMembers.objects.filter(group=group).aggregate(last=Max("payout_position"))["last"]
+    try:
+        with transaction.atomic():
+            return GroupMembers.objects.create(
+                group=group, user=user, role=role, payout_position=None if last is None else last + 1
+            )
+    except IntegrityError as exc:
+        raise ApplicationError("already_member", "You are already a member of this group.") from exc
+
+
+def pending_invitation(group: PaymentGroups, email: str) -> GroupInvitation | None:
+    return (
+        GroupInvitation.objects.select_for_update()
+        .filter(
+            group=group,
+            invitee_email__iexact=email,
+            status=GroupInvitation.Status.PENDING,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+def invitation_mark(invitation: GroupInvitation, status: str) -> GroupInvitation:
+    invitation.status = status
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    return invitation
+
+
+def group_leave(*, group: PaymentGroups, user) -> None:
+    with transaction.atomic():
+        group = lock_group(group)
+        membership = require_member(group, user)
+        if group.admin_id == user.pk:
+            raise ApplicationError("owner_cannot_leave", "The group's owner cannot leave it; close the group instead.")
+        membership.delete()
+
+
+def group_member_remove(*, group: PaymentGroups, admin, user_id: int) -> None:
+    with transaction.atomic():
+        group = lock_group(group)
+        require_admin(group, admin)
+        membership = member_of(group, user_id)
+        if membership.user_id == group.admin_id:
+            raise ApplicationError("cannot_remove_owner", "The group's owner cannot be removed.")
+        membership.delete()
+
+
+def group_member_role_set(*, group: PaymentGroups, admin, user_id: int, role: str) -> GroupMembers:
+    with transaction.atomic():
+        group = lock_group(group)
+        require_admin(group, admin)
+        ensure_not_closed(group)
+        membership = member_of(group, user_id)
+        if membership.user_id == group.admin_id and role != GroupMembers.Role.ADMIN:
+            raise ApplicationError("owner_role_fixed", "The group's owner is always an admin.")
+        membership.role = role
+        membership.save(update_fields=["role"])
+        return membership

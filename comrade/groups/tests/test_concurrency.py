@@ -1,0 +1,136 @@
+"""Concurrency claims, on PostgreSQL only (SQLite ignores select_for_update)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from comrade.core.testing.concurrency import run_together
+from comrade.groups.models import Contribution, GroupInvitation, GroupMembers, PaymentGroups
+from comrade.groups.services import (
+    group_close,
+    group_contribute,
+    group_invite,
+    group_join,
+    group_rotation_payout,
+    group_rotation_set,
+)
+from comrade.groups.tests.factories import GroupMemberFactory, PaymentGroupFactory
+from comrade.groups.tests.helpers import pot, wallet
+from comrade.ledger.checks import run_all
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_fifty_members_contributing_at_the_same_moment(make_user):
+    admin = make_user()
+    group = PaymentGroupFactory(admin=admin)
+    people = [make_user(balance="100.00") for _ in range(50)]
+    for person in people:
+        GroupMemberFactory(group=group, user=person)
+    amounts = [Decimal(f"{1 + i}.{i % 100:02d}") for i in range(50)]
+
+    results = run_together(
+        [lambda p=p, a=a: group_contribute(group=group, user=p, amount=a) for p, a in zip(people, amounts, strict=True)]
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert {r.status for r in results} == {"COMPLETED"}
+    assert pot(group) == sum(amounts)
+    group.refresh_from_db()
+    assert group.current_amount == sum(amounts)
+    assert Contribution.objects.filter(group=group).aggregate(s=Sum("amount"))["s"] == sum(amounts)
+    totals = dict(GroupMembers.objects.filter(group=group).values_list("user_id", "total_contributed"))
+    assert totals == {admin.pk: 0, **{p.pk: a for p, a in zip(people, amounts, strict=True)}}
+    assert all(wallet(p) == Decimal("100.00") - a for p, a in zip(people, amounts, strict=True))
+    assert run_all() == []
+
+
+def test_close_while_members_contribute_leaves_nothing_behind(make_user):
+    admin = make_user(balance="50.00")
+    group = PaymentGroupFactory(admin=admin)
+    people = [make_user(balance="20.00") for _ in range(12)]
+    for person in people:
+        GroupMemberFactory(group=group, user=person)
+    group_contribute(group=group, user=admin, amount=Decimal("10.01"))
+
+    work = [lambda p=p: group_contribute(group=group, user=p, amount=Decimal("3.33")) for p in people]
+    results = run_together([*work[:6], lambda: group_close(group=group, admin=admin), *work[6:]])
+
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert all(getattr(r, "code", None) == "group_closed" for r in refused), refused
+    assert pot(group) == 0
+    assert sum(wallet(p) for p in [admin, *people]) == Decimal("50.00") + 12 * Decimal("20.00")
+    assert PaymentGroups.objects.get(pk=group.pk).is_closed
+    assert run_all() == []
+
+
+def test_close_with_odd_amounts_refunds_the_pot_to_the_cent(make_user):
+    admin = make_user(balance="100.00")
+    group = PaymentGroupFactory(admin=admin)
+    people = [admin] + [make_user(balance="100.00") for _ in range(6)]
+    for person in people[1:]:
+        GroupMemberFactory(group=group, user=person)
+    odd = ["13.37", "0.01", "7.77", "33.33", "1.99", "5.55", "0.07"]
+    for person, amount in zip(people, odd, strict=True):
+        group_contribute(group=group, user=person, amount=Decimal(amount))
+    from comrade.groups.services import group_pot_pay
+    from comrade.ledger.models import LedgerAccount
+    from comrade.ledger.services import system_account
+
+    shop = system_account(LedgerAccount.Kind.REVENUE, "sales", allow_negative=False)
+    group_pot_pay(
+        group=group, admin=admin, amount=Decimal("10.00"), credit_account_id=shop.pk, transaction_type="PURCHASE"
+    )
+    left = pot(group)
+
+    refunds = group_close(group=group, admin=admin)
+
+    assert sum(t.amount for t in refunds) == left == Decimal("52.09")
+    assert all(t.amount == t.amount.quantize(Decimal("0.01")) for t in refunds)
+    assert pot(group) == 0
+    assert run_all() == []
+
+
+def test_parallel_joins_never_exceed_the_member_limit(make_user):
+    group = PaymentGroupFactory(admin=make_user(), is_open=True)
+    people = [make_user() for _ in range(8)]
+
+    results = run_together([lambda p=p: group_join(group=group, user=p) for p in people])
+
+    joined = [r for r in results if not isinstance(r, Exception)]
+    assert len(joined) == 2  # BASIC: 3 including the admin
+    assert {getattr(r, "code", None) for r in results if isinstance(r, Exception)} == {"member_limit_reached"}
+    assert GroupMembers.objects.filter(group=group).count() == 3
+
+
+def test_parallel_invites_of_one_email_make_one_invitation(make_user):
+    group = PaymentGroupFactory(admin=make_user())
+
+    results = run_together(
+        [lambda: group_invite(group=group, inviter=group.admin, invitee_email="same@example.com") for _ in range(8)]
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert GroupInvitation.objects.filter(group=group).count() == 1
+    assert [r.created for r in results].count(True) == 1
+
+
+def test_parallel_rotation_payouts_pay_each_member_once(make_user):
+    admin = make_user(balance="100.00")
+    group = PaymentGroupFactory(admin=admin)
+    people = [admin] + [make_user(balance="100.00") for _ in range(4)]
+    for person in people[1:]:
+        GroupMemberFactory(group=group, user=person)
+    for person in people:
+        group_contribute(group=group, user=person, amount=Decimal("20.00"))
+    group_rotation_set(group=group, admin=admin, order=[p.pk for p in people])
+
+    results = run_together(
+        [lambda: group_rotation_payout(group=group, admin=admin, amount=Decimal("20.00")) for _ in range(5)]
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r.receiver_id for r in results) == sorted(p.pk for p in people)
+    assert pot(group) == 0
+    assert run_all() == []
