@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run serve migrate demo test test-sqlite test-postgres lint format clean
+.PHONY: help install run migrate demo test test-sqlite test-postgres scheduler worker beat lint format clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,15 @@ test-sqlite: install ## the suite on SQLite only
 
 test-postgres: install ## the suite on PostgreSQL only (starts the local cluster)
 	DATABASE_URL=$$(scripts/ensure-postgres.sh) $(PY) -m pytest --create-db
+
+scheduler: install ## the embedded scheduler loop on its own (make run already starts it)
+	$(PY) manage.py run_scheduler
+
+worker: install ## a Celery worker (needs REDIS_URL or CELERY_BROKER_URL)
+	$(VENV)/bin/celery -A config worker -l info
+
+beat: install ## Celery beat: schedules every registered job (needs REDIS_URL or CELERY_BROKER_URL)
+	$(VENV)/bin/celery -A config beat -l info
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check .

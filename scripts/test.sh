@@ -5,11 +5,17 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 ran=()
 
+if [ "${CI:-}" = "true" ]; then export INSTALL_POSTGRES=1 REQUIRE_POSTGRES=1 INSTALL_REDIS=1; fi
+if REDIS_TEST_URL=$(scripts/ensure-redis.sh 2>/dev/null); then
+  echo "== Redis at $REDIS_TEST_URL: the Celery task also runs through a real worker =="
+else
+  echo "== Redis not available: the real Celery worker test is skipped =="
+fi
+
 echo "== test suite on SQLite =="
 $PY -m pytest "$@" || exit 1
 ran+=(sqlite)
 
-if [ "${CI:-}" = "true" ]; then export INSTALL_POSTGRES=1 REQUIRE_POSTGRES=1; fi
 if PG_URL=$(scripts/ensure-postgres.sh); then
   echo "== test suite on PostgreSQL ($PG_URL) =="
   DATABASE_URL=$PG_URL $PY -m pytest --create-db "$@" || exit 1

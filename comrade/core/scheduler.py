@@ -1,0 +1,46 @@
+"""Runs the time-based jobs registered in comrade.core.jobs.
+
+`run_jobs` is one tick: it runs every job whose interval has elapsed since its last run in this
+process (all of them on the first tick), each on its own, so that a job that raises is logged and
+the others still run. The embedded `manage.py run_scheduler` loop and the Celery tasks both come
+here. Jobs must be safe to run from several schedulers at once (the standing orders job is:
+SKIP LOCKED and a unique constraint per period).
+"""
+
+import logging
+import time
+from datetime import datetime
+
+from django.utils import timezone
+
+from comrade.core import jobs
+
+logger = logging.getLogger(__name__)
+
+
+def execute(job: jobs.Job, now: datetime | None = None) -> int:
+    """Run one job and return how many items it handled; its exceptions propagate."""
+    now = now or timezone.now()
+    started = time.monotonic()
+    count = job.run(now)
+    level = logging.INFO if count else logging.DEBUG  # an idle tick every few seconds is not news
+    logger.log(level, "job %s handled %s in %.2fs", job.name, count, time.monotonic() - started)
+    return count
+
+
+def run_jobs(now: datetime | None = None, *, last_run: dict[str, float] | None = None) -> dict[str, int | None]:
+    """One tick. `last_run` (job name -> time.monotonic() of its last run) is the caller's memory
+    between ticks; without it every job runs. A job that raised reports None."""
+    now = now or timezone.now()
+    results: dict[str, int | None] = {}
+    for job in jobs.registered():
+        if last_run is not None and time.monotonic() - last_run.get(job.name, float("-inf")) < job.every_seconds:
+            continue
+        if last_run is not None:
+            last_run[job.name] = time.monotonic()
+        try:
+            results[job.name] = execute(job, now)
+        except Exception:
+            logger.exception("job %s failed; the other jobs go on", job.name)
+            results[job.name] = None
+    return results

@@ -1,0 +1,362 @@
+"""Standing orders: create, change, pause, resume, cancel, and execute the ones that are due.
+
+Executing is exactly once per period. Each order is handled in its own database transaction that
+locks the order row (SKIP LOCKED on PostgreSQL, so concurrent schedulers share the due orders
+instead of queueing on them) and, in that same transaction, pays through the ordinary transfer or
+group contribution service and records the period in StandingOrderExecution, whose unique
+(order, scheduled_for) constraint refuses a second payment of a period whatever happens.
+"""
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from comrade.core.errors import ApplicationError, NotFound, field_error
+from comrade.groups.models import PaymentGroups
+from comrade.groups.services import group_contribute
+from comrade.groups.services.common import ensure_accepting_contributions, require_member
+from comrade.ledger.models import TransactionToken
+from comrade.standing_orders import notifications, schedule
+from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
+from comrade.transfers.services import transfer_create
+
+logger = logging.getLogger(__name__)
+Status = StandingOrder.Status
+Run = StandingOrderExecution.Status
+CATCH_UP_LATEST = "latest"
+BATCH_SIZE = 100
+SCHEDULE_FIELDS = {"frequency", "start_date", "end_date"}
+PAYEE_FIELDS = {"recipient_id", "group_id"}
+ALL_FIELDS = SCHEDULE_FIELDS | PAYEE_FIELDS
+
+
+def _today() -> date:
+    return timezone.now().date()
+
+
+# --- managing orders ---------------------------------------------------------------------------
+
+
+def _recipient(recipient_id: int, user):
+    recipient = get_user_model().objects.filter(pk=recipient_id, is_active=True).first()
+    if recipient is None:
+        raise field_error("recipient", "No active user with this id.", code="unknown_recipient")
+    if recipient.pk == user.pk:
+        raise field_error("recipient", "A standing order cannot pay yourself.", code="self_payment")
+    return recipient
+
+
+def _group(group_id: int, user) -> PaymentGroups:
+    """A group the user is a member of and that accepts contributions (the groups app's rules)."""
+    group = PaymentGroups.objects.filter(pk=group_id).first()
+    try:
+        if group is None:
+            raise NotFound()
+        require_member(group, user)
+        ensure_accepting_contributions(group)
+    except NotFound:
+        raise field_error("group", "No payment group of yours with this id.", "unknown_group") from None
+    except ApplicationError as exc:
+        raise field_error("group", exc.message, exc.code) from None
+    return group
+
+
+def _check_terms(*, order: StandingOrder, changed: set[str]) -> None:
+    """The rules that are not a single field's shape. The start date and the payee are checked
+    only when they are set or changed, so an order that started in the past can still be edited."""
+    if order.payment_method != StandingOrder.PaymentMethod.INTERNAL:
+        raise field_error(
+            "payment_method", "Standing orders are paid from the Comrade Balance (INTERNAL) only.", "unsupported"
+        )
+    if "start_date" in changed and order.start_date < _today():
+        raise field_error("start_date", "The start date cannot be in the past.", "date_in_past")
+    if order.end_date is not None and order.end_date <= order.start_date:
+        raise field_error("end_date", "The end date must be after the start date.", "end_before_start")
+    _check_payee(order, changed)
+
+
+def _check_payee(order: StandingOrder, changed: set[str]) -> None:
+    if order.recipient_id is not None and order.group_id is not None:
+        raise _payee_error("one_payee_only", "Give either a recipient or a group, not both.")
+    if order.recipient_id is None and order.group_id is None:
+        raise _payee_error("payee_required", "Give a recipient or a group.")
+    if order.recipient_id is not None:
+        if PAYEE_FIELDS & changed:
+            _recipient(order.recipient_id, order.user)
+        return
+    if not (PAYEE_FIELDS | {"start_date"}) & changed:
+        return
+    group = _group(order.group_id, order.user)
+    if group.deadline is not None and order.start_date > group.deadline:
+        raise field_error("start_date", f"The group takes contributions until {group.deadline}.", "after_deadline")
+
+
+def _payee_error(code: str, message: str) -> ApplicationError:
+    return ApplicationError(code, message, fields={"recipient": [message], "group": [message]})
+
+
+def _schedule_from(order: StandingOrder, day: date) -> None:
+    """Point the order at its first period on or after `day` (or complete it if none is left)."""
+    period = schedule.first_on_or_after(order.start_date, order.frequency, day, order.end_date)
+    if period is None:
+        _finish(order, Status.COMPLETED, "Every period up to the end date was handled.")
+        return
+    order.status, order.status_reason, order.is_active = Status.ACTIVE, "", True
+    order.next_scheduled_for, order.next_execution = period, schedule.run_at(period)
+
+
+def _finish(order: StandingOrder, status: str, reason: str = "") -> None:
+    order.status, order.status_reason, order.is_active = status, reason, False
+    order.next_scheduled_for = order.next_execution = None
+
+
+def _resume_day(order: StandingOrder) -> date:
+    """Periods already handled are never paid again, and periods that passed while the order was
+    not active are not caught up."""
+    last = order.executions.order_by("-scheduled_for").values_list("scheduled_for", flat=True).first()
+    return max(_today(), last + timedelta(days=1)) if last else _today()
+
+
+def standing_order_create(
+    *,
+    user,
+    amount: Decimal,
+    frequency: str,
+    start_date: date,
+    recipient_id: int | None = None,
+    group_id: int | None = None,
+    end_date: date | None = None,
+    description: str = "",
+    payment_method: str = StandingOrder.PaymentMethod.INTERNAL,
+) -> StandingOrder:
+    order = StandingOrder(
+        user=user,
+        recipient_id=recipient_id,
+        group_id=group_id,
+        amount=amount,
+        frequency=frequency,
+        start_date=start_date,
+        end_date=end_date,
+        description=description,
+        payment_method=payment_method,
+    )
+    _check_terms(order=order, changed=ALL_FIELDS)
+    _schedule_from(order, start_date)
+    order.save()
+    return order
+
+
+def _locked(order: StandingOrder) -> StandingOrder:
+    return StandingOrder.objects.select_for_update().get(pk=order.pk)
+
+
+@transaction.atomic
+def standing_order_update(*, order: StandingOrder, data: dict) -> StandingOrder:
+    """Change an order that is not cancelled or completed. A change of frequency or dates moves the
+    next period to the new schedule's first one not yet handled and not in the past."""
+    order = _locked(order)
+    if order.status in (Status.CANCELLED, Status.COMPLETED):
+        raise ApplicationError("order_closed", f"A {order.status} standing order cannot be changed.")
+    changed = {name for name, value in data.items() if getattr(order, name) != value}
+    for name in changed:
+        setattr(order, name, data[name])
+    _check_terms(order=order, changed=changed)
+    if order.is_active and changed & SCHEDULE_FIELDS:
+        _abandon_retry(order, "The standing order's schedule was changed.")
+        _schedule_from(order, _resume_day(order))
+    order.save()
+    return order
+
+
+@transaction.atomic
+def standing_order_pause(*, order: StandingOrder) -> StandingOrder:
+    order = _locked(order)
+    if order.status != Status.ACTIVE:
+        raise ApplicationError(
+            "not_active", f"Only an ACTIVE standing order can be paused; this one is {order.status}."
+        )
+    _abandon_retry(order, "The standing order was paused.")
+    _finish(order, Status.PAUSED)
+    order.save()
+    return order
+
+
+@transaction.atomic
+def standing_order_resume(*, order: StandingOrder) -> StandingOrder:
+    """Resume a PAUSED or SUSPENDED order from its first period on or after today."""
+    order = _locked(order)
+    if order.status not in (Status.PAUSED, Status.SUSPENDED):
+        raise ApplicationError(
+            "not_paused", f"Only a PAUSED or SUSPENDED order can be resumed; this one is {order.status}."
+        )
+    _check_terms(order=order, changed=PAYEE_FIELDS)
+    _schedule_from(order, _resume_day(order))
+    if order.status == Status.COMPLETED:
+        raise ApplicationError("schedule_ended", "No period is left before the end date; change the end date first.")
+    order.save()
+    return order
+
+
+@transaction.atomic
+def standing_order_cancel(*, order: StandingOrder) -> StandingOrder:
+    """Cancel for good, keeping the order and its executions as history. Cancelling a cancelled or
+    completed order changes nothing."""
+    order = _locked(order)
+    if order.status in (Status.CANCELLED, Status.COMPLETED):
+        return order
+    _abandon_retry(order, "The standing order was cancelled.")
+    _finish(order, Status.CANCELLED)
+    order.save()
+    return order
+
+
+def _abandon_retry(order: StandingOrder, reason: str) -> None:
+    """A period whose payment failed and was waiting for a retry is given up."""
+    if order.next_scheduled_for is not None:
+        order.executions.filter(scheduled_for=order.next_scheduled_for, status=Run.FAILED).update(
+            status=Run.SKIPPED, failure_reason=reason[:255]
+        )
+
+
+# --- executing ---------------------------------------------------------------------------------
+
+
+def _due(now: datetime):
+    return StandingOrder.objects.filter(is_active=True, next_execution__lte=now)
+
+
+def standing_orders_execute_due(*, now: datetime) -> int:
+    """Execute every order due at `now`, one period per order per pass, until none is due (so
+    missed periods are caught up under the 'all' policy). Returns how many periods were handled.
+    An order that raises an unexpected error is logged, rolled back alone and left for the next
+    run; safe to call from any number of schedulers at once."""
+    handled, broken = 0, set()
+    while True:
+        ids = list(
+            _due(now).exclude(pk__in=broken).order_by("next_execution", "pk").values_list("pk", flat=True)[:BATCH_SIZE]
+        )
+        progressed = 0
+        for pk in ids:
+            try:
+                progressed += _execute_one(pk, now)
+            except Exception:
+                logger.exception("standing order %s failed to execute; it is left for the next run", pk)
+                broken.add(pk)
+        handled += progressed
+        if not progressed:
+            return handled
+
+
+def _execute_one(pk: int, now: datetime) -> int:
+    """Lock the order if it is still due and no other scheduler holds it, then run its period."""
+    with transaction.atomic():
+        order = _due(now).select_for_update(skip_locked=True, of=("self",)).select_related("user").filter(pk=pk).first()
+        if order is None:
+            return 0
+        _run_period(order, now)
+        return 1
+
+
+def _run_period(order: StandingOrder, now: datetime) -> None:
+    execution = order.executions.filter(scheduled_for=order.next_scheduled_for).first()
+    if execution is not None and execution.status != Run.FAILED:
+        logger.warning("standing order %s: period %s was already handled", order.pk, order.next_scheduled_for)
+        _advance(order)
+        return
+    if execution is None and settings.STANDING_ORDER_CATCH_UP == CATCH_UP_LATEST:
+        _skip_missed(order, now)
+    execution = execution or StandingOrderExecution(order=order, scheduled_for=order.next_scheduled_for)
+    execution.attempts += 1
+    execution.executed_at = now
+    try:
+        with transaction.atomic():
+            txn = _pay(order)
+    except ApplicationError as exc:
+        _suspended(order, execution, exc.message)
+        return
+    execution.transaction = txn
+    if txn.status == TransactionToken.Status.COMPLETED:
+        _succeeded(order, execution, now)
+    else:
+        _failed(order, execution, txn.failure_reason, now)
+
+
+def _pay(order: StandingOrder) -> TransactionToken:
+    if not order.user.is_active:
+        raise ApplicationError("owner_inactive", "The owner's account is no longer active.")
+    metadata = {"standing_order_id": order.pk, "scheduled_for": order.next_scheduled_for.isoformat()}
+    description = order.description or f"Standing order #{order.pk}"
+    if order.group_id is not None:
+        return group_contribute(
+            group=order.group, user=order.user, amount=order.amount, description=description, metadata=metadata
+        )
+    return transfer_create(
+        sender=order.user,
+        receiver_id=order.recipient_id,
+        amount=order.amount,
+        description=description,
+        metadata=metadata,
+    )
+
+
+def _skip_missed(order: StandingOrder, now: datetime) -> None:
+    """Catch-up policy 'latest': record the periods missed before the latest due one as SKIPPED
+    and point the order at the latest."""
+    today = timezone.localdate(now, UTC)
+    latest = schedule.latest_on_or_before(order.start_date, order.frequency, min(today, order.end_date or today))
+    if latest is None or latest <= order.next_scheduled_for:
+        return
+    missed = schedule.between(order.start_date, order.frequency, order.next_scheduled_for, latest - timedelta(days=1))
+    reason = "Missed while the scheduler was not running (catch-up policy: latest)."
+    StandingOrderExecution.objects.bulk_create(
+        [
+            StandingOrderExecution(order=order, scheduled_for=day, status=Run.SKIPPED, failure_reason=reason)
+            for day in missed
+        ]
+    )
+    order.next_scheduled_for = latest
+
+
+def _succeeded(order: StandingOrder, execution: StandingOrderExecution, now: datetime) -> None:
+    execution.status, execution.failure_reason = Run.SUCCEEDED, ""
+    execution.save()
+    order.last_executed = now
+    _advance(order)
+
+
+def _failed(order: StandingOrder, execution: StandingOrderExecution, reason: str, now: datetime) -> None:
+    """Insufficient funds: retry the same period later, and after the last retry skip it."""
+    execution.failure_reason = reason[:255]
+    if execution.attempts > settings.STANDING_ORDER_MAX_RETRIES:
+        execution.status = Run.SKIPPED
+        execution.failure_reason = f"Skipped after {execution.attempts} attempts: {reason}"[:255]
+        execution.save()
+        notifications.period_skipped(execution)
+        _advance(order)
+        return
+    execution.status = Run.FAILED
+    execution.save()
+    order.next_execution = now + timedelta(minutes=settings.STANDING_ORDER_RETRY_MINUTES)
+    order.save(update_fields=["next_execution", "updated_at"])
+    if execution.attempts == 1:
+        notifications.payment_failed(execution, retry_at=order.next_execution)
+
+
+def _suspended(order: StandingOrder, execution: StandingOrderExecution, reason: str) -> None:
+    """The payee can no longer be paid (or the owner is inactive): the period fails and the order
+    is suspended until its owner resumes it."""
+    execution.status, execution.failure_reason = Run.FAILED, reason[:255]
+    execution.save()
+    _finish(order, Status.SUSPENDED, reason[:255])
+    order.save()
+    notifications.order_suspended(order, execution)
+
+
+def _advance(order: StandingOrder) -> None:
+    _schedule_from(order, order.next_scheduled_for + timedelta(days=1))
+    order.save()

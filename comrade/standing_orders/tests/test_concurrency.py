@@ -1,0 +1,56 @@
+"""Two schedulers at the same moment on PostgreSQL (SQLite ignores SELECT ... FOR UPDATE)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from comrade.core.testing.concurrency import run_together
+from comrade.ledger.checks import run_all
+from comrade.ledger.models import LedgerAccount, TransactionToken
+from comrade.ledger.services import wallet_fund
+from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
+from comrade.standing_orders.schedule import run_at
+from comrade.standing_orders.services import standing_orders_execute_due
+from comrade.standing_orders.tests.factories import today
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+ORDERS = 500
+
+
+def wallet_total() -> Decimal:
+    return sum(LedgerAccount.objects.filter(kind="WALLET").values_list("balance", flat=True), Decimal(0))
+
+
+def test_two_schedulers_execute_each_of_500_due_orders_exactly_once(make_user):
+    users = [make_user() for _ in range(40)]
+    for payer in users[:20]:
+        wallet_fund(user=payer, amount=Decimal("1000.00"))
+    StandingOrder.objects.bulk_create(
+        StandingOrder(
+            user=users[i % 20],
+            recipient=users[20 + (i * 7) % 20],
+            amount=Decimal(1 + i % 9),
+            frequency="MONTHLY",
+            start_date=today(),
+            next_scheduled_for=today(),
+            next_execution=run_at(today()),
+        )
+        for i in range(ORDERS)
+    )
+    money_before = wallet_total()
+    now = timezone.now()
+
+    results = run_together([lambda: standing_orders_execute_due(now=now)] * 2)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(results) == ORDERS, results
+    executions = StandingOrderExecution.objects.all()
+    assert executions.count() == ORDERS and set(executions.values_list("status", flat=True)) == {"SUCCEEDED"}
+    assert not executions.values("order").annotate(n=Count("id")).filter(n__gt=1).exists()
+    transfers = TransactionToken.objects.filter(transaction_type="TRANSFER", metadata__has_key="standing_order_id")
+    assert transfers.count() == ORDERS and transfers.filter(status="COMPLETED").count() == ORDERS
+    assert not StandingOrder.objects.filter(next_scheduled_for=today()).exists()
+    assert wallet_total() == money_before
+    assert run_all() == []
