@@ -1,0 +1,2 @@
+"""Commerce writes, one module per entity: catalogue (products, payment items), purchases,
+subscriptions."""

@@ -1,0 +1,206 @@
+"""Buying products and paying for payment items.
+
+Money goes from the buyer's wallet (or an external provider, or a purchase group's pot) to the
+platform's `revenue:sales` account as one PURCHASE transaction, and a Purchase row records who
+bought what, how many, at which price, and the transaction. The tier's purchase limits are
+checked before anything is written; insufficient funds leave a FAILED transaction and no
+Purchase. An external payment writes its Purchase when the provider's money settles
+(`purchase_settled`, registered with comrade.core.settlement).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from comrade import limits
+from comrade.commerce.models import PaymentItem, Product, Purchase
+from comrade.commerce.selectors import purchases_in_rolling_month
+from comrade.core.errors import field_error
+from comrade.ledger.models import LedgerAccount, TransactionToken
+from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
+
+MAX_QUANTITY = 100
+Type = TransactionToken.Type
+Method = TransactionToken.PaymentMethod
+
+
+@dataclass(frozen=True)
+class Order:
+    """What is being bought; the price always comes from the catalogue, never from the client."""
+
+    buyer: object
+    quantity: int
+    unit_price: Decimal
+    product: Product | None = None
+    payment_item: PaymentItem | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    @property
+    def description(self) -> str:
+        return f"{self.product or self.payment_item} x{self.quantity}"[:255]
+
+    def metadata(self) -> dict:
+        target = {"product_id": self.product.pk} if self.product else {"payment_item_id": self.payment_item.pk}
+        return {**target, "quantity": self.quantity, "unit_price": str(self.unit_price)}
+
+
+@dataclass(frozen=True)
+class PurchaseOutcome:
+    """The transaction (COMPLETED, FAILED, or PENDING for an external payment) and the purchase
+    it paid for, when it is paid."""
+
+    transaction: TransactionToken
+    purchase: Purchase | None
+
+
+def sales_account() -> LedgerAccount:
+    return system_account(LedgerAccount.Kind.REVENUE, "sales", allow_negative=False)
+
+
+def product_purchase(
+    *, buyer, product: Product, quantity: int, payment_method: str = Method.INTERNAL, provider: str = ""
+) -> PurchaseOutcome:
+    if not product.is_available:
+        raise field_error("product", "This product is not available.", code="product_unavailable")
+    order = _order(buyer=buyer, quantity=quantity, unit_price=product.price, product=product)
+    return _checkout(order, payment_method=payment_method, provider=provider)
+
+
+def payment_item_pay(
+    *, payer, item: PaymentItem, quantity: int = 1, payment_method: str = Method.INTERNAL, provider: str = ""
+) -> PurchaseOutcome:
+    """A payment whose purpose is a payment item: the amount is the item's price."""
+    if not item.is_active:
+        raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
+    order = _order(buyer=payer, quantity=quantity, unit_price=item.price, payment_item=item)
+    return _checkout(order, payment_method=payment_method, provider=provider)
+
+
+def product_purchase_from_pot(*, admin, group, product: Product, quantity: int) -> PurchaseOutcome:
+    """A purchase group's admin buys with the group's pot. The admin's tier limits apply; the
+    groups service checks the admin's rights and the pot's balance."""
+    group_pot_pay = _group_pot_pay()
+    if not product.is_available:
+        raise field_error("product", "This product is not available.", code="product_unavailable")
+    order = _order(buyer=admin, quantity=quantity, unit_price=product.price, product=product)
+    with transaction.atomic():
+        _check_limits(order)
+        txn = group_pot_pay(
+            group=group,
+            admin=admin,
+            amount=order.total,
+            credit_account_id=sales_account().pk,
+            transaction_type=Type.PURCHASE,
+            description=order.description,
+            metadata={**order.metadata(), "group_id": group.pk},
+        )
+        return _recorded(order, txn, group=group)
+
+
+def _group_pot_pay():
+    try:
+        from comrade.groups.services import group_pot_pay
+    except ImportError:  # the groups app keeps it in its services package's pot module
+        from comrade.groups.services.pot import group_pot_pay
+    return group_pot_pay
+
+
+def purchase_settled(txn: TransactionToken) -> Purchase | None:
+    """Settlement handler for external PURCHASE payments: the money is in revenue, record the
+    purchase (once, however often the provider tells us)."""
+    meta = txn.metadata or {}
+    if "product_id" not in meta and "payment_item_id" not in meta:
+        return None
+    existing = Purchase.objects.filter(transaction=txn).first()
+    if existing is not None:
+        return existing
+    return Purchase.objects.create(
+        buyer_id=txn.sender_id,
+        product_id=meta.get("product_id"),
+        payment_item_id=meta.get("payment_item_id"),
+        quantity=int(meta["quantity"]),
+        unit_price=Decimal(meta["unit_price"]),
+        total=txn.amount,
+        transaction=txn,
+    )
+
+
+def _order(*, buyer, quantity: int, unit_price: Decimal, **target) -> Order:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise field_error("quantity", f"Quantity must be between 1 and {MAX_QUANTITY}.", code="invalid_quantity")
+    order = Order(buyer=buyer, quantity=quantity, unit_price=unit_price, **target)
+    if order.total > settings.MAX_TRANSACTION_AMOUNT:
+        raise field_error(
+            "quantity", f"The total may be at most {settings.MAX_TRANSACTION_AMOUNT}.", code="amount_too_large"
+        )
+    return order
+
+
+def _check_limits(order: Order) -> None:
+    count = purchases_in_rolling_month(order.buyer, now=timezone.now())
+    limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count)
+
+
+def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOutcome:
+    if payment_method == Method.EXTERNAL:
+        return _checkout_external(order, provider=provider)
+    return _checkout_wallet(order)
+
+
+def _checkout_wallet(order: Order) -> PurchaseOutcome:
+    with transaction.atomic():
+        revenue, wallet = sales_account().pk, wallet_account_id(order.buyer)
+        # Both accounts are locked before the monthly count is read, so two purchases by one
+        # buyer cannot both pass the last free slot.
+        lock_accounts([wallet, revenue])
+        _check_limits(order)
+        txn = transaction_open(
+            sender=order.buyer,
+            amount=order.total,
+            transaction_type=Type.PURCHASE,
+            payment_method=Method.INTERNAL,
+            description=order.description,
+            metadata=order.metadata(),
+        )
+        txn = settle(txn, [Leg(wallet, -order.total), Leg(revenue, order.total)])
+        return _recorded(order, txn)
+
+
+def _checkout_external(order: Order, *, provider: str) -> PurchaseOutcome:
+    from comrade.gateways.services import external_payment_start
+
+    if not provider:
+        raise field_error("external_payment_provider", "Choose a provider for an EXTERNAL payment.", code="required")
+    _check_limits(order)
+    txn = external_payment_start(
+        user=order.buyer,
+        amount=order.total,
+        provider=provider,
+        transaction_type=Type.PURCHASE,
+        credit_account_id=sales_account().pk,
+        description=order.description,
+        metadata=order.metadata(),
+    )
+    return PurchaseOutcome(transaction=txn, purchase=None)
+
+
+def _recorded(order: Order, txn: TransactionToken, *, group=None) -> PurchaseOutcome:
+    if txn.status != TransactionToken.Status.COMPLETED:
+        return PurchaseOutcome(transaction=txn, purchase=None)
+    purchase = Purchase.objects.create(
+        buyer=order.buyer,
+        product=order.product,
+        payment_item=order.payment_item,
+        quantity=order.quantity,
+        unit_price=order.unit_price,
+        total=order.total,
+        transaction=txn,
+        **({"group": group} if group is not None else {}),
+    )
+    return PurchaseOutcome(transaction=txn, purchase=purchase)
