@@ -52,6 +52,7 @@ def _configs() -> dict[str, object]:
         and s.MPESA_SHORTCODE
         and s.MPESA_PASSKEY
         and s.MPESA_CALLBACK_SECRET
+        and s.DEFAULT_CURRENCY == "KES"  # Daraja moves KES only; we do no currency conversion
     ):
         configs["mpesa"] = MpesaConfig(
             consumer_key=s.MPESA_CONSUMER_KEY,

@@ -16,6 +16,10 @@ from django.db.models import Q
 from comrade.core.money import money_model_field
 
 
+def default_currency() -> str:
+    return settings.DEFAULT_CURRENCY
+
+
 class LedgerAccount(models.Model):
     class Kind(models.TextChoices):
         WALLET = "WALLET"
@@ -27,7 +31,7 @@ class LedgerAccount(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     code = models.CharField(max_length=64, unique=True)
-    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    currency = models.CharField(max_length=3, default=default_currency)
     allow_negative = models.BooleanField(default=False)
     balance = money_model_field()
     total_in = money_model_field()
@@ -126,7 +130,7 @@ class TransactionToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="received_transactions"
     )
     amount = money_model_field(default=None)
-    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    currency = models.CharField(max_length=3, default=default_currency)
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.INTERNAL)
     external_payment_provider = models.CharField(max_length=32, blank=True)
