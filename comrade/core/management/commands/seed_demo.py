@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from comrade.accounts.services import user_create
+from comrade.ledger.selectors import balance_of
 from comrade.ledger.services import wallet_fund
 
 PASSWORD = "comrade-demo-1"
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                 module.seed(users)
         self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         for key, email, *_ in DEMO_USERS:
-            balance = users[key].payment_profile.account.balance
+            balance = balance_of(users[key])
             self.stdout.write(f"  {email:<24} balance {balance}{'  (staff, /admin/)' if key == 'admin' else ''}")
 
     def _user(self, email, first, last, opening, staff):
