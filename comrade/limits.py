@@ -125,3 +125,15 @@ class TierTransactionThrottle(UserRateThrottle):
         self.rate = f"{per_hour}/hour"
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+
+class TierThrottledMixin:
+    """For viewsets: adds TierTransactionThrottle to the actions listed in `money_actions`."""
+
+    money_actions: tuple[str, ...] = ()
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action in self.money_actions:
+            throttles.append(TierTransactionThrottle())
+        return throttles

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from comrade.commerce.models import PaymentItem, Product, Purchase, UserSubscription
-from comrade.ledger.admin import ReadOnlyAdmin
+from comrade.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Product)

@@ -22,9 +22,10 @@ from comrade.commerce.serializers import (
     SubscriptionSerializer,
 )
 from comrade.commerce.services import catalogue, purchases, subscriptions
-from comrade.core.errors import error_body, field_error
+from comrade.core.errors import field_error
 from comrade.core.idempotency import idempotent
 from comrade.ledger.models import TransactionToken
+from comrade.ledger.responses import failed_transaction_response
 from comrade.ledger.serializers import TransactionSerializer
 
 
@@ -33,42 +34,17 @@ class IsStaffOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
 
 
-class TierThrottledMixin:
-    """Adds the caller's tier transaction rate (comrade.limits) to the money-moving actions."""
-
-    money_actions: tuple[str, ...] = ()
-
-    def get_throttles(self):
-        throttles = super().get_throttles()
-        if self.action in self.money_actions:
-            throttles.append(limits.TierTransactionThrottle())
-        return throttles
-
-
-def failed_response(txn: TransactionToken) -> Response:
-    """400 carrying the FAILED transaction: insufficient funds (wallet or pot), or the provider
-    refused an external payment."""
-    data = TransactionSerializer(txn).data
-    if txn.payment_method == TransactionToken.PaymentMethod.INTERNAL:
-        body = error_body(
-            "insufficient_funds", txn.failure_reason, {"amount": ["Insufficient balance."]}, transaction=data
-        )
-    else:
-        body = error_body("payment_failed", txn.failure_reason, transaction=data)
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
 def purchase_response(outcome: purchases.PurchaseOutcome) -> Response:
     """201 with the purchase when paid; 202 with the PENDING transaction (and its next_action)
     for an external payment; 400 when the payment failed."""
     if outcome.transaction.status == TransactionToken.Status.FAILED:
-        return failed_response(outcome.transaction)
+        return failed_transaction_response(outcome.transaction)
     if outcome.purchase is None:
         return Response(TransactionSerializer(outcome.transaction).data, status=status.HTTP_202_ACCEPTED)
     return Response(PurchaseSerializer(outcome.purchase).data, status=status.HTTP_201_CREATED)
 
 
-class ProductViewSet(TierThrottledMixin, viewsets.ModelViewSet):
+class ProductViewSet(limits.TierThrottledMixin, viewsets.ModelViewSet):
     """Products: everyone signed in reads the available ones; staff see all and write."""
 
     serializer_class = ProductSerializer
@@ -139,7 +115,7 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return selectors.purchases_of(self.request.user)
 
 
-class PaymentItemViewSet(TierThrottledMixin, viewsets.ModelViewSet):
+class PaymentItemViewSet(limits.TierThrottledMixin, viewsets.ModelViewSet):
     """Payment items: everyone signed in reads the active ones; staff see all and write."""
 
     serializer_class = PaymentItemSerializer
@@ -177,7 +153,7 @@ class PaymentItemViewSet(TierThrottledMixin, viewsets.ModelViewSet):
 
 
 class SubscriptionViewSet(
-    TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    limits.TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The caller's subscriptions (all of them, newest first); POST subscribes or changes tier."""
 
@@ -202,7 +178,7 @@ class SubscriptionViewSet(
         )
         txn = change.transaction
         if txn is not None and txn.status == TransactionToken.Status.FAILED:
-            return failed_response(txn)
+            return failed_transaction_response(txn)
         body = {
             **SubscriptionSerializer(change.subscription).data,
             "transaction": TransactionSerializer(txn).data if txn is not None else None,

@@ -1,20 +1,7 @@
 from django.contrib import admin
 
+from comrade.core.admin import ReadOnlyAdmin
 from comrade.groups.models import Contribution, GroupInvitation, GroupMembers, GroupTarget, PaymentGroups
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Groups change only through the services (the API), which keep pot, totals and targets
-    consistent with the ledger."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MemberInline(admin.TabularInline):

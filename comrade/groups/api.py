@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from comrade import limits
-from comrade.core.errors import error_body
 from comrade.core.idempotency import idempotent
 from comrade.groups import selectors, services
 from comrade.groups.models import GroupInvitation, GroupTarget, PaymentGroups
@@ -30,24 +29,10 @@ from comrade.groups.serializers import (
     TargetSerializer,
 )
 from comrade.ledger.models import TransactionToken
+from comrade.ledger.responses import transaction_response
 from comrade.ledger.serializers import TransactionSerializer
 
 Method = TransactionToken.PaymentMethod
-
-
-def transaction_response(txn: TransactionToken) -> Response:
-    """201 with the transaction (COMPLETED, or PENDING for an external payment), or 400 carrying
-    the FAILED transaction: insufficient funds, or the provider refused the payment."""
-    data = TransactionSerializer(txn).data
-    if txn.status != TransactionToken.Status.FAILED:
-        return Response(data, status=status.HTTP_201_CREATED)
-    if txn.payment_method == Method.INTERNAL:
-        body = error_body(
-            "insufficient_funds", txn.failure_reason, {"amount": ["Insufficient balance."]}, transaction=data
-        )
-    else:
-        body = error_body("payment_failed", txn.failure_reason, transaction=data)
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def contribute(*, group: PaymentGroups, user, fields: dict, target: GroupTarget | None) -> Response:
@@ -73,20 +58,8 @@ def validated(serializer_class, request, **kwargs) -> dict:
     return data.validated_data
 
 
-class TierThrottledMixin:
-    """Adds the caller's tier transaction rate (comrade.limits) to the money-moving actions."""
-
-    money_actions: tuple[str, ...] = ()
-
-    def get_throttles(self):
-        throttles = super().get_throttles()
-        if self.action in self.money_actions:
-            throttles.append(limits.TierTransactionThrottle())
-        return throttles
-
-
 class PaymentGroupViewSet(
-    TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    limits.TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = PaymentGroupSerializer
     filterset_fields = ["group_type", "is_active"]
@@ -261,7 +234,9 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(InvitationSerializer(invitation).data)
 
 
-class TargetViewSet(TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TargetViewSet(
+    limits.TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = TargetSerializer
     filterset_fields = ["group", "is_achieved"]
     money_actions = ("contribute",)

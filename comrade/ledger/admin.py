@@ -1,19 +1,7 @@
 from django.contrib import admin
 
+from comrade.core.admin import ReadOnlyAdmin
 from comrade.ledger.models import LedgerAccount, LedgerEntry, PaymentProfile, TransactionStatusChange, TransactionToken
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records are written only by the ledger services; the admin can look, never touch."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryInline(admin.TabularInline):

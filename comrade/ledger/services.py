@@ -32,11 +32,14 @@ class Leg:
     amount: Decimal  # > 0 credits the account, < 0 debits it
 
 
+INSUFFICIENT_FUNDS = "Insufficient balance"
+
+
 class InsufficientFunds(ApplicationError):
     def __init__(self, account: LedgerAccount, needed: Decimal):
         super().__init__(
             "insufficient_funds",
-            f"Insufficient balance: {account.balance} available, {needed} needed.",
+            f"{INSUFFICIENT_FUNDS}: {account.balance} available, {needed} needed.",
             fields={"amount": ["Insufficient balance."]},
         )
         self.account = account
@@ -55,6 +58,10 @@ def system_account(kind: str, name: str = "", *, allow_negative: bool = True) ->
         code=code, defaults={"kind": kind, "allow_negative": allow_negative}
     )
     return account
+
+
+def failed_for_funds(txn: TransactionToken) -> bool:
+    return txn.status == Status.FAILED and txn.failure_reason.startswith(INSUFFICIENT_FUNDS)
 
 
 def lock_accounts(account_ids) -> dict[int, LedgerAccount]:

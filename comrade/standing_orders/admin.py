@@ -1,19 +1,7 @@
 from django.contrib import admin
 
+from comrade.core.admin import ReadOnlyAdmin
 from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Orders change only through the services (the API), which keep the schedule consistent."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StandingOrder)

@@ -1,37 +1,19 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from comrade.core.errors import error_body
 from comrade.core.idempotency import idempotent
 from comrade.core.pagination import NewestFirstCursorPagination
 from comrade.gateways.services import external_transaction_create, payment_cancel, refund_create
 from comrade.ledger.models import TransactionToken
+from comrade.ledger.responses import transaction_response
 from comrade.ledger.selectors import transactions_of
 from comrade.ledger.serializers import TransactionSerializer
 from comrade.transfers.filters import TransactionFilter
 from comrade.transfers.serializers import CreateTransactionSerializer, RefundSerializer
 from comrade.transfers.services import transfer_create
-
-
-def transaction_response(txn: TransactionToken) -> Response:
-    """201 with the transaction. A FAILED attempt (kept for the audit trail) is answered with the
-    error shape carrying the transaction: 400 insufficient_funds, or 502 provider_error when a
-    provider refused or could not be reached (then the transaction may still be PENDING)."""
-    data = TransactionSerializer(txn).data
-    if txn.status == TransactionToken.Status.FAILED and txn.failure_reason.startswith("Insufficient"):
-        body = error_body(
-            "insufficient_funds", txn.failure_reason, {"amount": ["Insufficient balance."]}, transaction=data
-        )
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    if txn.status == TransactionToken.Status.FAILED or (
-        txn.status == TransactionToken.Status.PENDING and txn.failure_reason
-    ):
-        body = error_body("provider_error", txn.failure_reason or "The payment failed.", transaction=data)
-        return Response(body, status=status.HTTP_502_BAD_GATEWAY)
-    return Response(data, status=status.HTTP_201_CREATED)
 
 
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
