@@ -85,7 +85,8 @@ def payment_item_pay(
 def product_purchase_from_pot(*, admin, group, product: Product, quantity: int) -> PurchaseOutcome:
     """A purchase group's admin buys with the group's pot. The admin's tier limits apply; the
     groups service checks the admin's rights and the pot's balance."""
-    group_pot_pay = _group_pot_pay()
+    from comrade.groups.services import group_pot_pay
+
     if not product.is_available:
         raise field_error("product", "This product is not available.", code="product_unavailable")
     order = _order(buyer=admin, quantity=quantity, unit_price=product.price, product=product)
@@ -101,14 +102,6 @@ def product_purchase_from_pot(*, admin, group, product: Product, quantity: int) 
             metadata={**order.metadata(), "group_id": group.pk},
         )
         return _recorded(order, txn, group=group)
-
-
-def _group_pot_pay():
-    try:
-        from comrade.groups.services import group_pot_pay
-    except ImportError:  # the groups app keeps it in its services package's pot module
-        from comrade.groups.services.pot import group_pot_pay
-    return group_pot_pay
 
 
 def purchase_settled(txn: TransactionToken) -> Purchase | None:
