@@ -253,3 +253,7 @@ RECOMMENDATIONS_DEFAULT_LIMIT = env_int("RECOMMENDATIONS_DEFAULT_LIMIT", 10)
 GROUP_INVITATION_EXPIRY_DAYS = env_int("GROUP_INVITATION_EXPIRY_DAYS", 7)
 GROUP_INVITATION_JOB_SECONDS = env_int("GROUP_INVITATION_JOB_SECONDS", 300)
 STRIPE_CONFIRMATION_URL = env_str("STRIPE_CONFIRMATION_URL")  # only for test servers without next_action URLs
+
+# A retry that arrives while the first request with its Idempotency-Key is still running waits
+# this long for the first answer before it is told 409.
+IDEMPOTENCY_WAIT_SECONDS = env_int("IDEMPOTENCY_WAIT_SECONDS", 10)

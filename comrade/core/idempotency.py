@@ -1,14 +1,25 @@
 """Idempotency-Key support for every endpoint that moves money.
 
-The record is inserted in the same database transaction as the work it guards. A concurrent
-retry blocks on the unique index until the first request commits, then reads the stored answer;
-if the first request failed and rolled back, the retry simply does the work itself.
+Two short database transactions around the work, never one long one (an endpoint may call a
+payment provider over the network, and no lock may be held meanwhile):
+
+1. Claim the key: insert (user, key, fingerprint) and commit. The unique constraint lets exactly
+   one request claim it; that request does the work.
+2. Store the answer on the claim. If the work raised, the claim is deleted, so a retry runs again
+   (the services are atomic: an exception means nothing was written).
+
+A retry that finds the key answered replays the answer. One that arrives while the first is still
+running waits for it (up to IDEMPOTENCY_WAIT_SECONDS) and then replays it, or answers 409. A claim
+whose request died between the two steps is never run again: its retries get 409 and the client
+checks its transactions, because running it again could move money twice.
 """
 
 import hashlib
 import json
+import time
 from functools import wraps
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -18,6 +29,7 @@ from comrade.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+POLL_SECONDS = 0.05
 
 
 def _fingerprint(request) -> str:
@@ -33,6 +45,16 @@ def _claim(user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
         return IdempotencyRecord.objects.get(user=user, key=key), False
 
 
+def _wait_for_answer(record: IdempotencyRecord) -> IdempotencyRecord | None:
+    deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
+    while record.response_status is None and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        record = IdempotencyRecord.objects.filter(pk=record.pk).first()
+        if record is None:
+            return None  # the first request failed and gave the key back
+    return record
+
+
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise ApplicationError(
@@ -40,9 +62,22 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
             "This Idempotency-Key was already used with a different request.",
             status_code=422,
         )
+    record = _wait_for_answer(record)
+    if record is None or record.response_status is None:
+        raise ApplicationError(
+            "idempotency_request_in_progress",
+            "A request with this Idempotency-Key is still in progress or its outcome is unknown; "
+            "check your transactions before retrying with a new key.",
+            status_code=409,
+        )
     response = Response(record.response_body, status=record.response_status)
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _store(record: IdempotencyRecord, response: Response) -> None:
+    body = json.loads(JSONRenderer().render(response.data) or b"null")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(response_status=response.status_code, response_body=body)
 
 
 def idempotent(view_method):
@@ -56,14 +91,15 @@ def idempotent(view_method):
         if len(key) > MAX_KEY_LENGTH:
             raise ApplicationError("invalid_idempotency_key", f"{HEADER} is longer than {MAX_KEY_LENGTH}.")
         fingerprint = _fingerprint(request)
-        with transaction.atomic():
-            record, created = _claim(request.user, key, fingerprint)
-            if not created:
-                return _replay(record, fingerprint)
+        record, created = _claim(request.user, key, fingerprint)
+        if not created:
+            return _replay(record, fingerprint)
+        try:
             response = view_method(self, request, *args, **kwargs)
-            record.response_status = response.status_code
-            record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
-            record.save(update_fields=["response_status", "response_body"])
-            return response
+        except BaseException:
+            record.delete()
+            raise
+        _store(record, response)
+        return response
 
     return wrapper

@@ -24,7 +24,8 @@ class ExternalPayment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "provider_reference"], condition=~Q(provider_reference=""),
+                fields=["provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
                 name="uniq_external_provider_reference",
             )
         ]

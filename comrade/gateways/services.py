@@ -21,9 +21,9 @@ from django.urls import reverse
 from comrade.core import settlement
 from comrade.core.errors import ApplicationError, field_error
 from comrade.gateways.models import ExternalPayment
-from comrade.gateways.providers.base import GatewayError, PaymentRequest, PaymentStatus, PayoutRequest
+from comrade.gateways.providers.base import Gateway, GatewayError, PaymentRequest, PaymentStatus, PayoutRequest
 from comrade.gateways.registry import gateway_for
-from comrade.ledger.models import LedgerAccount, TransactionStatus, TransactionToken
+from comrade.ledger.models import LedgerAccount, TransactionStatus, TransactionToken, default_currency
 from comrade.ledger.services import InsufficientFunds, Leg, post, system_account, transaction_open, transition
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def external_payment_start(
 ) -> TransactionToken:
     """Open a PENDING transaction and ask the provider for a payment the customer can approve."""
     gateway = gateway_for(provider)
+    _check_amount(gateway, amount)
     with transaction.atomic():
         txn = transaction_open(
             sender=user,
@@ -97,6 +98,15 @@ def external_payment_start(
     payment.redirect_url = session.redirect_url
     payment.save(update_fields=["provider_reference", "redirect_url"])
     return txn
+
+
+def _check_amount(gateway: Gateway, amount: Decimal) -> None:
+    """An amount the provider cannot move exactly (KES with cents for M-Pesa) is refused with a 400
+    before anything is written, rather than opened and failed."""
+    try:
+        gateway.check_amount(amount, default_currency())
+    except GatewayError as exc:
+        raise field_error("amount", str(exc), code=exc.code or "invalid_amount") from exc
 
 
 def callback_url(provider: str) -> str:
@@ -229,6 +239,7 @@ def withdrawal_start(
             "A payout destination is needed: metadata.destination or a saved payment method.",
             code="destination_required",
         )
+    _check_amount(gateway, amount)
     from comrade.ledger.services import wallet_account_id
 
     txn = _outbound_hold(
@@ -274,6 +285,11 @@ def refund_create(*, original: TransactionToken, amount: Decimal | None, staff) 
             "not_refundable", f"{original.transaction_type} payments are refunded by their own flow."
         )
     gateway = gateway_for(payment.provider)
+    if "refunds" not in gateway.supports:
+        raise ApplicationError(
+            "refund_unsupported",
+            f"{gateway.display_name} payments cannot be refunded here; pay the customer back with a withdrawal.",
+        )
     with transaction.atomic():
         TransactionToken.objects.select_for_update().get(pk=original.pk)
         left = original.amount - _refunded(original)

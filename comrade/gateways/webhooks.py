@@ -121,17 +121,23 @@ def _dispatch(payment: ExternalPayment, event: Event) -> str:
         return services.payment_complete(
             txn, amount=event.amount, currency=event.currency, authorization_code=event.authorization_code
         )
+    before = txn.status
     if event.kind == EventKind.PAYMENT_FAILED and incoming:
-        services.payment_fail(txn, reason=event.failure_reason or "provider reports the payment failed")
-        return ""
+        txn = services.payment_fail(txn, reason=event.failure_reason or "provider reports the payment failed")
+        return _moved_on(before, txn)
     if event.kind in (EventKind.PAYOUT_SUCCEEDED, EventKind.REFUND_SUCCEEDED) and not incoming:
         if event.amount is not None and event.amount != txn.amount:
             return "rejected: amount does not match"
-        services.outbound_finish(txn, succeeded=True)
-        return ""
+        return _moved_on(before, services.outbound_finish(txn, succeeded=True))
     if event.kind in (EventKind.PAYOUT_FAILED, EventKind.REFUND_FAILED) and not incoming:
-        services.outbound_finish(
+        txn = services.outbound_finish(
             txn, succeeded=False, reason=event.failure_reason or "provider reports the payout failed"
         )
-        return ""
+        return _moved_on(before, txn)
     return f"ignored: {event.kind} does not apply to this transaction"
+
+
+def _moved_on(before: str, txn) -> str:
+    """Empty when the event moved the transaction on; a late event for one that already ended is
+    ignored."""
+    return "" if txn.status != before else f"ignored: transaction is already {txn.status}"

@@ -28,7 +28,8 @@ def failed_transaction_response(txn: TransactionToken) -> Response:
 
 def transaction_response(txn: TransactionToken, *, success_status: int = status.HTTP_201_CREATED) -> Response:
     """The transaction with `success_status`, unless it FAILED or its provider could not be reached
-    (a PENDING external payment that carries a failure reason)."""
-    if txn.status == Status.FAILED or (txn.status == Status.PENDING and txn.failure_reason):
+    (a PENDING payment, or a held AUTHORIZED payout, that carries a failure reason)."""
+    unreachable = txn.status in (Status.PENDING, Status.AUTHORIZED) and bool(txn.failure_reason)
+    if txn.status == Status.FAILED or unreachable:
         return failed_transaction_response(txn)
     return Response(TransactionSerializer(txn).data, status=success_status)

@@ -23,20 +23,53 @@ from datetime import datetime
 
 from comrade.gateways.fakes.server import FakeServer, Reply, Seen
 
-STK_FIELDS = ("BusinessShortCode", "Password", "Timestamp", "TransactionType", "Amount", "PartyA", "PartyB",
-              "PhoneNumber", "CallBackURL", "AccountReference", "TransactionDesc")
-B2C_FIELDS = ("InitiatorName", "SecurityCredential", "CommandID", "Amount", "PartyA", "PartyB", "Remarks",
-              "QueueTimeOutURL", "ResultURL")
-STATUS_FIELDS = ("Initiator", "SecurityCredential", "CommandID", "TransactionID", "PartyA", "IdentifierType",
-                 "ResultURL", "QueueTimeOutURL")
-STK_RESULTS = {0: "The service request is processed successfully.", 1032: "Request cancelled by user",
-               1037: "DS timeout user cannot be reached", 1: "The balance is insufficient for the transaction."}
+STK_FIELDS = (
+    "BusinessShortCode",
+    "Password",
+    "Timestamp",
+    "TransactionType",
+    "Amount",
+    "PartyA",
+    "PartyB",
+    "PhoneNumber",
+    "CallBackURL",
+    "AccountReference",
+    "TransactionDesc",
+)
+B2C_FIELDS = (
+    "InitiatorName",
+    "SecurityCredential",
+    "CommandID",
+    "Amount",
+    "PartyA",
+    "PartyB",
+    "Remarks",
+    "QueueTimeOutURL",
+    "ResultURL",
+)
+STATUS_FIELDS = (
+    "Initiator",
+    "SecurityCredential",
+    "CommandID",
+    "TransactionID",
+    "PartyA",
+    "IdentifierType",
+    "ResultURL",
+    "QueueTimeOutURL",
+)
+STK_RESULTS = {
+    0: "The service request is processed successfully.",
+    1032: "Request cancelled by user",
+    1037: "DS timeout user cannot be reached",
+    1: "The balance is insufficient for the transaction.",
+}
 MSISDN = re.compile(r"^254[17]\d{8}$")
 
 
 def _bad(what: str, status: int = 400, code: str = "400.002.02") -> Reply:
-    return Reply(status, {"requestId": secrets.token_hex(8), "errorCode": code,
-                          "errorMessage": f"Bad Request - Invalid {what}"})
+    return Reply(
+        status, {"requestId": secrets.token_hex(8), "errorCode": code, "errorMessage": f"Bad Request - Invalid {what}"}
+    )
 
 
 def _receipt() -> str:
@@ -55,10 +88,18 @@ def _url(value) -> bool:
 class FakeDaraja(FakeServer):
     error_body = {"requestId": "fake", "errorCode": "500.003.02", "errorMessage": "System is busy. Please try again"}
 
-    def __init__(self, *, consumer_key: str = "daraja-key", consumer_secret: str = "daraja-secret",
-                 shortcode: str = "174379", passkey: str = "fake-passkey", initiator_name: str = "testapi",
-                 security_credential: str = "fake-credential", b2c_shortcode: str = "600000",
-                 token_ttl: int = 3599) -> None:
+    def __init__(
+        self,
+        *,
+        consumer_key: str = "daraja-key",
+        consumer_secret: str = "daraja-secret",
+        shortcode: str = "174379",
+        passkey: str = "fake-passkey",
+        initiator_name: str = "testapi",
+        security_credential: str = "fake-credential",
+        b2c_shortcode: str = "600000",
+        token_ttl: int = 3599,
+    ) -> None:
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.shortcode, self.passkey, self.b2c_shortcode = shortcode, passkey, b2c_shortcode
         self.initiator_name, self.security_credential, self.token_ttl = initiator_name, security_credential, token_ttl
@@ -82,16 +123,24 @@ class FakeDaraja(FakeServer):
             return None
         token = request.header("Authorization").removeprefix("Bearer ")
         if self.tokens.get(token, 0) < time.time():
-            return Reply(404, {"requestId": secrets.token_hex(8), "errorCode": "404.001.03",
-                               "errorMessage": "Invalid Access Token"})
+            return Reply(
+                404,
+                {"requestId": secrets.token_hex(8), "errorCode": "404.001.03", "errorMessage": "Invalid Access Token"},
+            )
         return None
 
     def _token(self, request: Seen) -> Reply:
         expected = base64.b64encode(f"{self.consumer_key}:{self.consumer_secret}".encode()).decode()
         grant = request.query.get("grant_type")
         if request.header("Authorization") != f"Basic {expected}" or grant != ["client_credentials"]:
-            return Reply(400, {"requestId": secrets.token_hex(8), "errorCode": "400.008.01",
-                               "errorMessage": "Invalid Authentication passed"})
+            return Reply(
+                400,
+                {
+                    "requestId": secrets.token_hex(8),
+                    "errorCode": "400.008.01",
+                    "errorMessage": "Invalid Authentication passed",
+                },
+            )
         token = secrets.token_urlsafe(21)
         self.tokens[token] = time.time() + self.token_ttl
         return Reply(200, {"access_token": token, "expires_in": str(self.token_ttl)})
@@ -124,9 +173,16 @@ class FakeDaraja(FakeServer):
         checkout = f"ws_CO_{datetime.now().strftime('%d%m%Y%H%M%S')}{secrets.randbelow(10**9):09d}"
         merchant = f"{secrets.randbelow(99999)}-{secrets.randbelow(99999999)}-1"
         self.stk[checkout] = {"request": body, "merchant": merchant, "result_code": None, "receipt": ""}
-        return Reply(200, {"MerchantRequestID": merchant, "CheckoutRequestID": checkout, "ResponseCode": "0",
-                           "ResponseDescription": "Success. Request accepted for processing",
-                           "CustomerMessage": "Success. Request accepted for processing"})
+        return Reply(
+            200,
+            {
+                "MerchantRequestID": merchant,
+                "CheckoutRequestID": checkout,
+                "ResponseCode": "0",
+                "ResponseDescription": "Success. Request accepted for processing",
+                "CustomerMessage": "Success. Request accepted for processing",
+            },
+        )
 
     def _stk_values_problem(self, body: dict) -> Reply | None:
         if body["TransactionType"] not in ("CustomerPayBillOnline", "CustomerBuyGoodsOnline"):
@@ -148,13 +204,26 @@ class FakeDaraja(FakeServer):
         if stk is None:
             return _bad("CheckoutRequestID")
         if stk["result_code"] is None:
-            return Reply(500, {"requestId": secrets.token_hex(8), "errorCode": "500.001.1001",
-                               "errorMessage": "The transaction is being processed"})
+            return Reply(
+                500,
+                {
+                    "requestId": secrets.token_hex(8),
+                    "errorCode": "500.001.1001",
+                    "errorMessage": "The transaction is being processed",
+                },
+            )
         code = stk["result_code"]
-        return Reply(200, {"ResponseCode": "0",
-                           "ResponseDescription": "The service request has been accepted successsfully",
-                           "MerchantRequestID": stk["merchant"], "CheckoutRequestID": body["CheckoutRequestID"],
-                           "ResultCode": str(code), "ResultDesc": STK_RESULTS.get(code, "Failed")})
+        return Reply(
+            200,
+            {
+                "ResponseCode": "0",
+                "ResponseDescription": "The service request has been accepted successsfully",
+                "MerchantRequestID": stk["merchant"],
+                "CheckoutRequestID": body["CheckoutRequestID"],
+                "ResultCode": str(code),
+                "ResultDesc": STK_RESULTS.get(code, "Failed"),
+            },
+        )
 
     def approve(self, checkout_id: str) -> str:
         """The customer enters their PIN: the payment succeeds. Returns the M-Pesa receipt."""
@@ -171,15 +240,23 @@ class FakeDaraja(FakeServer):
         """The body Daraja posts to CallBackURL (its real outcome unless overridden, to forge one)."""
         stk = self.stk[checkout_id]
         code = stk["result_code"] if result_code is None else result_code
-        callback = {"MerchantRequestID": stk["merchant"], "CheckoutRequestID": checkout_id, "ResultCode": code,
-                    "ResultDesc": STK_RESULTS.get(code, "Failed")}
+        callback = {
+            "MerchantRequestID": stk["merchant"],
+            "CheckoutRequestID": checkout_id,
+            "ResultCode": code,
+            "ResultDesc": STK_RESULTS.get(code, "Failed"),
+        }
         if code == 0:
             request = stk["request"]
-            callback["CallbackMetadata"] = {"Item": [
-                {"Name": "Amount", "Value": int(request["Amount"]) if amount is None else amount},
-                {"Name": "MpesaReceiptNumber", "Value": stk["receipt"] or _receipt()}, {"Name": "Balance"},
-                {"Name": "TransactionDate", "Value": int(datetime.now().strftime("%Y%m%d%H%M%S"))},
-                {"Name": "PhoneNumber", "Value": int(request["PhoneNumber"])}]}
+            callback["CallbackMetadata"] = {
+                "Item": [
+                    {"Name": "Amount", "Value": int(request["Amount"]) if amount is None else amount},
+                    {"Name": "MpesaReceiptNumber", "Value": stk["receipt"] or _receipt()},
+                    {"Name": "Balance"},
+                    {"Name": "TransactionDate", "Value": int(datetime.now().strftime("%Y%m%d%H%M%S"))},
+                    {"Name": "PhoneNumber", "Value": int(request["PhoneNumber"])},
+                ]
+            }
         return json.dumps({"Body": {"stkCallback": callback}}).encode()
 
     # --- B2C and transaction status -------------------------------------------------------------
@@ -197,30 +274,52 @@ class FakeDaraja(FakeServer):
             return _bad("PartyB" if not MSISDN.match(str(body["PartyB"])) else "ResultURL")
         conversation = f"AG_{datetime.now().strftime('%Y%m%d')}_{secrets.token_hex(10)}"
         originator = str(body.get("OriginatorConversationID") or secrets.token_hex(8))
-        credentials_ok = (body["InitiatorName"], body["SecurityCredential"]) == (self.initiator_name,
-                                                                                 self.security_credential)
+        credentials_ok = (body["InitiatorName"], body["SecurityCredential"]) == (
+            self.initiator_name,
+            self.security_credential,
+        )
         self.b2c[conversation] = {"request": body, "originator": originator, "credentials_ok": credentials_ok}
-        return Reply(200, {"ConversationID": conversation, "OriginatorConversationID": originator,
-                           "ResponseCode": "0", "ResponseDescription": "Accept the service request successfully."})
+        return Reply(
+            200,
+            {
+                "ConversationID": conversation,
+                "OriginatorConversationID": originator,
+                "ResponseCode": "0",
+                "ResponseDescription": "Accept the service request successfully.",
+            },
+        )
 
     def b2c_result(self, conversation_id: str, *, result_code: int = 0, result_desc: str = "") -> bytes:
         """The Result Daraja posts to ResultURL once the payout is processed."""
         payout = self.b2c[conversation_id]
         if not payout["credentials_ok"]:
             result_code, result_desc = 2001, "The initiator information is invalid."
-        result = {"ResultType": 0, "ResultCode": result_code, "OriginatorConversationID": payout["originator"],
-                  "ConversationID": conversation_id, "TransactionID": _receipt(),
-                  "ResultDesc": result_desc or ("The service request is processed successfully." if result_code == 0
-                                                else "The balance is insufficient for the transaction."),
-                  "ReferenceData": {"ReferenceItem": {"Key": "QueueTimeoutURL",
-                                                      "Value": payout["request"]["QueueTimeOutURL"]}}}
+        result = {
+            "ResultType": 0,
+            "ResultCode": result_code,
+            "OriginatorConversationID": payout["originator"],
+            "ConversationID": conversation_id,
+            "TransactionID": _receipt(),
+            "ResultDesc": result_desc
+            or (
+                "The service request is processed successfully."
+                if result_code == 0
+                else "The balance is insufficient for the transaction."
+            ),
+            "ReferenceData": {
+                "ReferenceItem": {"Key": "QueueTimeoutURL", "Value": payout["request"]["QueueTimeOutURL"]}
+            },
+        }
         if result_code == 0:
             amount = int(payout["request"]["Amount"])
-            result["ResultParameters"] = {"ResultParameter": [
-                {"Key": "TransactionAmount", "Value": amount},
-                {"Key": "TransactionReceipt", "Value": result["TransactionID"]},
-                {"Key": "ReceiverPartyPublicName", "Value": f"{payout['request']['PartyB']} - Test Customer"},
-                {"Key": "B2CRecipientIsRegisteredCustomer", "Value": "Y"}]}
+            result["ResultParameters"] = {
+                "ResultParameter": [
+                    {"Key": "TransactionAmount", "Value": amount},
+                    {"Key": "TransactionReceipt", "Value": result["TransactionID"]},
+                    {"Key": "ReceiverPartyPublicName", "Value": f"{payout['request']['PartyB']} - Test Customer"},
+                    {"Key": "B2CRecipientIsRegisteredCustomer", "Value": "Y"},
+                ]
+            }
         return json.dumps({"Result": result}).encode()
 
     def _status(self, request: Seen) -> Reply:
@@ -230,17 +329,33 @@ class FakeDaraja(FakeServer):
             return _bad(missing or "CommandID")
         conversation = f"AG_{datetime.now().strftime('%Y%m%d')}_{secrets.token_hex(10)}"
         self.outbox.append((body["ResultURL"], self._status_result(conversation, str(body["TransactionID"]))))
-        return Reply(200, {"ConversationID": conversation, "OriginatorConversationID": secrets.token_hex(8),
-                           "ResponseCode": "0", "ResponseDescription": "Accept the service request successfully."})
+        return Reply(
+            200,
+            {
+                "ConversationID": conversation,
+                "OriginatorConversationID": secrets.token_hex(8),
+                "ResponseCode": "0",
+                "ResponseDescription": "Accept the service request successfully.",
+            },
+        )
 
     def _status_result(self, conversation: str, receipt: str) -> bytes:
         stk = next((s for s in self.stk.values() if s["receipt"] == receipt), None)
-        result = {"ResultType": 0, "ResultCode": 0 if stk else 1, "ConversationID": conversation,
-                  "OriginatorConversationID": secrets.token_hex(8), "TransactionID": receipt,
-                  "ResultDesc": "The service request is processed successfully." if stk else "No such transaction"}
+        result = {
+            "ResultType": 0,
+            "ResultCode": 0 if stk else 1,
+            "ConversationID": conversation,
+            "OriginatorConversationID": secrets.token_hex(8),
+            "TransactionID": receipt,
+            "ResultDesc": "The service request is processed successfully." if stk else "No such transaction",
+        }
         if stk:
-            result["ResultParameters"] = {"ResultParameter": [
-                {"Key": "ReceiptNo", "Value": receipt}, {"Key": "Amount", "Value": int(stk["request"]["Amount"])},
-                {"Key": "TransactionStatus", "Value": "Completed"},
-                {"Key": "DebitPartyName", "Value": f"{stk['request']['PhoneNumber']} - Test Customer"}]}
+            result["ResultParameters"] = {
+                "ResultParameter": [
+                    {"Key": "ReceiptNo", "Value": receipt},
+                    {"Key": "Amount", "Value": int(stk["request"]["Amount"])},
+                    {"Key": "TransactionStatus", "Value": "Completed"},
+                    {"Key": "DebitPartyName", "Value": f"{stk['request']['PhoneNumber']} - Test Customer"},
+                ]
+            }
         return json.dumps({"Result": result}).encode()

@@ -59,8 +59,14 @@ def _money_problem(value, currency: str) -> str:
 class FakePayPal(FakeServer):
     error_body = {"name": "INTERNAL_SERVER_ERROR", "message": "An internal server error has occurred."}
 
-    def __init__(self, *, client_id: str = "paypal-client", client_secret: str = "paypal-secret",
-                 webhook_id: str = "WH1234567890", token_ttl: int = 32400) -> None:
+    def __init__(
+        self,
+        *,
+        client_id: str = "paypal-client",
+        client_secret: str = "paypal-secret",
+        webhook_id: str = "WH1234567890",
+        token_ttl: int = 32400,
+    ) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.webhook_id, self.token_ttl = webhook_id, token_ttl
         self.tokens: dict[str, float] = {}
@@ -106,9 +112,17 @@ class FakePayPal(FakeServer):
             return Reply(400, {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"})
         token = f"A21AA{secrets.token_urlsafe(24)}"
         self.tokens[token] = time.time() + self.token_ttl
-        return Reply(200, {"scope": "https://uri.paypal.com/services/payments/payment", "access_token": token,
-                           "token_type": "Bearer", "app_id": "APP-80W284485P519543T", "expires_in": self.token_ttl,
-                           "nonce": secrets.token_hex(8)})
+        return Reply(
+            200,
+            {
+                "scope": "https://uri.paypal.com/services/payments/payment",
+                "access_token": token,
+                "token_type": "Bearer",
+                "app_id": "APP-80W284485P519543T",
+                "expires_in": self.token_ttl,
+                "nonce": secrets.token_hex(8),
+            },
+        )
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -130,25 +144,38 @@ class FakePayPal(FakeServer):
 
     def _new_order(self, body: dict) -> Reply:
         if body.get("intent") not in ("CAPTURE", "AUTHORIZE"):
-            return _error(400, "INVALID_REQUEST", "Request is not well-formed.", issue="INVALID_PARAMETER_VALUE",
-                          field="/intent")
+            return _error(
+                400, "INVALID_REQUEST", "Request is not well-formed.", issue="INVALID_PARAMETER_VALUE", field="/intent"
+            )
         units = body.get("purchase_units") or []
         amount = (units[0].get("amount") or {}) if units else {}
         problem = _money_problem(amount.get("value"), amount.get("currency_code", "")) if units else "MISSING_UNITS"
         if problem:
-            return _error(422 if problem == "DECIMAL_PRECISION" else 400, "UNPROCESSABLE_ENTITY", "Invalid amount.",
-                          issue=problem, field="/purchase_units/@reference_id=='default'/amount/value")
+            return _error(
+                422 if problem == "DECIMAL_PRECISION" else 400,
+                "UNPROCESSABLE_ENTITY",
+                "Invalid amount.",
+                issue=problem,
+                field="/purchase_units/@reference_id=='default'/amount/value",
+            )
         return Reply(201, self._store_order(body, units))
 
     def _store_order(self, body: dict, units: list) -> dict:
         order_id = _paypal_id()
         context = ((body.get("payment_source") or {}).get("paypal") or {}).get("experience_context") or {}
         rel = "payer-action" if context else "approve"
-        order = {"id": order_id, "intent": body["intent"], "status": "PAYER_ACTION_REQUIRED" if context else "CREATED",
-                 "purchase_units": [dict(unit) for unit in units], "experience_context": context,
-                 "create_time": _now_iso(),
-                 "links": [{"href": f"{self.base_url}/v2/checkout/orders/{order_id}", "rel": "self", "method": "GET"},
-                           {"href": f"{self.base_url}/checkoutnow?token={order_id}", "rel": rel, "method": "GET"}]}
+        order = {
+            "id": order_id,
+            "intent": body["intent"],
+            "status": "PAYER_ACTION_REQUIRED" if context else "CREATED",
+            "purchase_units": [dict(unit) for unit in units],
+            "experience_context": context,
+            "create_time": _now_iso(),
+            "links": [
+                {"href": f"{self.base_url}/v2/checkout/orders/{order_id}", "rel": "self", "method": "GET"},
+                {"href": f"{self.base_url}/checkoutnow?token={order_id}", "rel": rel, "method": "GET"},
+            ],
+        }
         self.orders[order_id] = order
         return _public(order)
 
@@ -172,9 +199,16 @@ class FakePayPal(FakeServer):
         if self.capture_outcome == "INSTRUMENT_DECLINED":
             return _error(422, "UNPROCESSABLE_ENTITY", "The instrument was declined.", issue="INSTRUMENT_DECLINED")
         unit = order["purchase_units"][0]
-        capture = {"id": _paypal_id(), "status": self.capture_outcome, "amount": dict(unit["amount"]),
-                   "custom_id": unit.get("custom_id", ""), "final_capture": True, "create_time": _now_iso(),
-                   "supplementary_data": {"related_ids": {"order_id": order_id}}, "refunded": "0"}
+        capture = {
+            "id": _paypal_id(),
+            "status": self.capture_outcome,
+            "amount": dict(unit["amount"]),
+            "custom_id": unit.get("custom_id", ""),
+            "final_capture": True,
+            "create_time": _now_iso(),
+            "supplementary_data": {"related_ids": {"order_id": order_id}},
+            "refunded": "0",
+        }
         self.captures[capture["id"]] = capture
         unit["payments"] = {"captures": [capture]}
         order["status"] = "COMPLETED"
@@ -193,11 +227,18 @@ class FakePayPal(FakeServer):
             return _error(422, "UNPROCESSABLE_ENTITY", "Invalid refund amount.", issue=problem or "CURRENCY_MISMATCH")
         left = Decimal(capture["amount"]["value"]) - Decimal(capture["refunded"])
         if Decimal(amount["value"]) > left:
-            return _error(422, "UNPROCESSABLE_ENTITY", "The refund amount exceeds the capture.",
-                          issue="REFUND_AMOUNT_EXCEEDED")
+            return _error(
+                422, "UNPROCESSABLE_ENTITY", "The refund amount exceeds the capture.", issue="REFUND_AMOUNT_EXCEEDED"
+            )
         capture["refunded"] = str(Decimal(capture["refunded"]) + Decimal(amount["value"]))
-        refund = {"id": _paypal_id(), "status": "COMPLETED", "amount": amount, "custom_id": capture["custom_id"],
-                  "create_time": _now_iso(), "links": []}
+        refund = {
+            "id": _paypal_id(),
+            "status": "COMPLETED",
+            "amount": amount,
+            "custom_id": capture["custom_id"],
+            "create_time": _now_iso(),
+            "links": [],
+        }
         self.refunds[refund["id"]] = refund
         return Reply(201, dict(refund))
 
@@ -208,22 +249,40 @@ class FakePayPal(FakeServer):
         header = body.get("sender_batch_header") or {}
         batch_id = header.get("sender_batch_id", "")
         if any(p["sender_batch_header"].get("sender_batch_id") == batch_id for p in self.payouts.values() if batch_id):
-            return _error(400, "USER_BUSINESS_ERROR", "User business error.", issue="Duplicate batch request",
-                          field="SENDER_BATCH_ID")
+            return _error(
+                400,
+                "USER_BUSINESS_ERROR",
+                "User business error.",
+                issue="Duplicate batch request",
+                field="SENDER_BATCH_ID",
+            )
         items = body.get("items") or []
         problem = "" if items else "MISSING_REQUIRED_PARAMETER"
         for item in items:
-            problem = problem or _money_problem((item.get("amount") or {}).get("value"),
-                                                (item.get("amount") or {}).get("currency", ""))
+            problem = problem or _money_problem(
+                (item.get("amount") or {}).get("value"), (item.get("amount") or {}).get("currency", "")
+            )
             problem = problem or ("" if item.get("receiver") else "MISSING_REQUIRED_PARAMETER")
         if problem:
             return _error(400, "VALIDATION_ERROR", "Invalid request - see details", issue=problem, field="items")
         payout_id = _paypal_id(13)
-        self.payouts[payout_id] = {"payout_batch_id": payout_id, "batch_status": "PENDING",
-                                   "sender_batch_header": header, "items": items}
-        return Reply(201, {"batch_header": {"payout_batch_id": payout_id, "batch_status": "PENDING",
-                                            "sender_batch_header": header},
-                           "links": [{"href": f"{self.base_url}/v1/payments/payouts/{payout_id}", "rel": "self"}]})
+        self.payouts[payout_id] = {
+            "payout_batch_id": payout_id,
+            "batch_status": "PENDING",
+            "sender_batch_header": header,
+            "items": items,
+        }
+        return Reply(
+            201,
+            {
+                "batch_header": {
+                    "payout_batch_id": payout_id,
+                    "batch_status": "PENDING",
+                    "sender_batch_header": header,
+                },
+                "links": [{"href": f"{self.base_url}/v1/payments/payouts/{payout_id}", "rel": "self"}],
+            },
+        )
 
     # --- the approval page ----------------------------------------------------------------------
 
@@ -232,9 +291,13 @@ class FakePayPal(FakeServer):
         if order is None:
             return Reply(404, "<h1>Unknown order</h1>", content_type="text/html")
         amount = order["purchase_units"][0]["amount"]
-        return Reply(200, f"<h1>Pay {amount['value']} {amount['currency_code']} with PayPal</h1><form method=post>"
-                          "<button name=decision value=approve>Pay</button>"
-                          "<button name=decision value=cancel>Cancel</button></form>", content_type="text/html")
+        return Reply(
+            200,
+            f"<h1>Pay {amount['value']} {amount['currency_code']} with PayPal</h1><form method=post>"
+            "<button name=decision value=approve>Pay</button>"
+            "<button name=decision value=cancel>Cancel</button></form>",
+            content_type="text/html",
+        )
 
     def _checkout_submit(self, request: Seen) -> Reply:
         order_id = request.query.get("token", [""])[0]
@@ -269,17 +332,30 @@ class FakePayPal(FakeServer):
 
     def signed_webhook(self, event_type: str, resource: dict, *, webhook_id: str | None = None) -> tuple[bytes, dict]:
         """A delivery as PayPal makes it; only transmissions issued here verify as SUCCESS."""
-        event = {"id": f"WH-{_paypal_id(8)}-{_paypal_id(17)}", "event_version": "1.0", "create_time": _now_iso(),
-                 "resource_type": event_type.split(".")[1].lower(), "resource_version": "2.0",
-                 "event_type": event_type, "summary": event_type, "resource": resource, "links": []}
+        event = {
+            "id": f"WH-{_paypal_id(8)}-{_paypal_id(17)}",
+            "event_version": "1.0",
+            "create_time": _now_iso(),
+            "resource_type": event_type.split(".")[1].lower(),
+            "resource_version": "2.0",
+            "event_type": event_type,
+            "summary": event_type,
+            "resource": resource,
+            "links": [],
+        }
         body = json.dumps(event).encode()
         transmission_id, stamp = str(uuid.uuid1()), _now_iso()
         target = self.webhook_id if webhook_id is None else webhook_id
         message = f"{transmission_id}|{stamp}|{target}|{hashlib.sha256(body).hexdigest()}".encode()
         signature = base64.b64encode(hmac.new(self._signing_key, message, "sha256").digest()).decode()
-        headers = {"PAYPAL-TRANSMISSION-ID": transmission_id, "PAYPAL-TRANSMISSION-TIME": stamp,
-                   "PAYPAL-TRANSMISSION-SIG": signature, "PAYPAL-CERT-URL": CERT_URL,
-                   "PAYPAL-AUTH-ALGO": "SHA256withRSA", "Content-Type": "application/json"}
+        headers = {
+            "PAYPAL-TRANSMISSION-ID": transmission_id,
+            "PAYPAL-TRANSMISSION-TIME": stamp,
+            "PAYPAL-TRANSMISSION-SIG": signature,
+            "PAYPAL-CERT-URL": CERT_URL,
+            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+            "Content-Type": "application/json",
+        }
         with self.lock:
             self.transmissions[transmission_id] = {"headers": headers, "event": event, "webhook_id": target}
         return body, headers
@@ -292,9 +368,14 @@ class FakePayPal(FakeServer):
         batch = self.payouts[batch_id]
         item = batch["items"][0]
         status = "SUCCESS" if succeeded else "FAILED"
-        resource = {"payout_item_id": _paypal_id(13), "transaction_id": _paypal_id(), "transaction_status": status,
-                    "payout_batch_id": batch_id, "payout_item": dict(item),
-                    "sender_batch_id": batch["sender_batch_header"].get("sender_batch_id")}
+        resource = {
+            "payout_item_id": _paypal_id(13),
+            "transaction_id": _paypal_id(),
+            "transaction_status": status,
+            "payout_batch_id": batch_id,
+            "payout_item": dict(item),
+            "sender_batch_id": batch["sender_batch_header"].get("sender_batch_id"),
+        }
         if not succeeded:
             resource["errors"] = {"name": "RECEIVER_ACCOUNT_LOCKED", "message": "Receiver's account is locked"}
         event_type = "PAYMENT.PAYOUTS-ITEM.SUCCEEDED" if succeeded else "PAYMENT.PAYOUTS-ITEM.FAILED"
@@ -302,12 +383,24 @@ class FakePayPal(FakeServer):
 
     def _verify(self, request: Seen) -> Reply:
         body = request.json() or {}
-        required = ("auth_algo", "cert_url", "transmission_id", "transmission_sig", "transmission_time",
-                    "webhook_id", "webhook_event")
+        required = (
+            "auth_algo",
+            "cert_url",
+            "transmission_id",
+            "transmission_sig",
+            "transmission_time",
+            "webhook_id",
+            "webhook_event",
+        )
         missing = [name for name in required if not body.get(name)]
         if missing:
-            return _error(400, "VALIDATION_ERROR", "Invalid request - see details", issue="MISSING_REQUIRED_PARAMETER",
-                          field=missing[0])
+            return _error(
+                400,
+                "VALIDATION_ERROR",
+                "Invalid request - see details",
+                issue="MISSING_REQUIRED_PARAMETER",
+                field=missing[0],
+            )
         return Reply(200, {"verification_status": "SUCCESS" if self._genuine(body) else "FAILURE"})
 
     def _genuine(self, body: dict) -> bool:
@@ -315,11 +408,14 @@ class FakePayPal(FakeServer):
         if issued is None:
             return False
         headers = issued["headers"]
-        return (body["webhook_id"] == self.webhook_id == issued["webhook_id"]
-                and hmac.compare_digest(body["transmission_sig"], headers["PAYPAL-TRANSMISSION-SIG"])
-                and body["transmission_time"] == headers["PAYPAL-TRANSMISSION-TIME"]
-                and body["cert_url"] == headers["PAYPAL-CERT-URL"] and body["auth_algo"] == headers["PAYPAL-AUTH-ALGO"]
-                and body["webhook_event"] == issued["event"])
+        return (
+            body["webhook_id"] == self.webhook_id == issued["webhook_id"]
+            and hmac.compare_digest(body["transmission_sig"], headers["PAYPAL-TRANSMISSION-SIG"])
+            and body["transmission_time"] == headers["PAYPAL-TRANSMISSION-TIME"]
+            and body["cert_url"] == headers["PAYPAL-CERT-URL"]
+            and body["auth_algo"] == headers["PAYPAL-AUTH-ALGO"]
+            and body["webhook_event"] == issued["event"]
+        )
 
 
 def _public(order: dict) -> dict:

@@ -86,8 +86,11 @@ class FakeStripe(FakeServer):
         if key and key in self.idempotency:
             path, original, reply = self.idempotency[key]
             if path != request.path or original != params:
-                return _error(400, "Keys for idempotent requests can only be used with the same parameters "
-                                   "they were first used with.", kind="idempotency_error")
+                return _error(
+                    400,
+                    "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+                    kind="idempotency_error",
+                )
             return Reply(reply.status, reply.body, {"Idempotent-Replayed": "true"})
         reply = create(params)
         if key and reply.status == 200:
@@ -103,11 +106,21 @@ class FakeStripe(FakeServer):
             return problem
         pi_id = _new_id("pi")
         self.payment_intents[pi_id] = {
-            "id": pi_id, "object": "payment_intent", "amount": int(params["amount"]), "amount_received": 0,
-            "currency": params["currency"].lower(), "status": "requires_payment_method",
-            "client_secret": f"{pi_id}_secret_{secrets.token_hex(8)}", "description": params.get("description"),
-            "metadata": params.get("metadata", {}), "latest_charge": None, "last_payment_error": None,
-            "next_action": None, "created": int(time.time()), "livemode": False, "amount_refunded": 0,
+            "id": pi_id,
+            "object": "payment_intent",
+            "amount": int(params["amount"]),
+            "amount_received": 0,
+            "currency": params["currency"].lower(),
+            "status": "requires_payment_method",
+            "client_secret": f"{pi_id}_secret_{secrets.token_hex(8)}",
+            "description": params.get("description"),
+            "metadata": params.get("metadata", {}),
+            "latest_charge": None,
+            "last_payment_error": None,
+            "next_action": None,
+            "created": int(time.time()),
+            "livemode": False,
+            "amount_refunded": 0,
         }
         return Reply(200, dict(self.payment_intents[pi_id]))
 
@@ -120,8 +133,9 @@ class FakeStripe(FakeServer):
         if not amount.isdigit() or int(amount) < 1:
             return _error(400, "Invalid positive integer", code="parameter_invalid_integer", param="amount")
         if int(amount) < MINIMUM_CHARGE.get(currency.lower(), 1):
-            return _error(400, "Amount must be at least the minimum charge amount.", code="amount_too_small",
-                          param="amount")
+            return _error(
+                400, "Amount must be at least the minimum charge amount.", code="amount_too_small", param="amount"
+            )
         return None
 
     def _get_intent(self, request: Seen, pi_id: str) -> Reply:
@@ -142,12 +156,24 @@ class FakeStripe(FakeServer):
         left = intent["amount_received"] - intent["amount_refunded"]
         amount = int(params.get("amount") or left)
         if amount < 1 or amount > left:
-            return _error(400, "Refund amount is greater than unrefunded amount on charge", code="amount_too_large",
-                          param="amount")
+            return _error(
+                400,
+                "Refund amount is greater than unrefunded amount on charge",
+                code="amount_too_large",
+                param="amount",
+            )
         intent["amount_refunded"] += amount
-        refund = {"id": _new_id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
-                  "payment_intent": intent["id"], "charge": intent["latest_charge"], "status": self.refund_status,
-                  "metadata": params.get("metadata", {}), "created": int(time.time())}
+        refund = {
+            "id": _new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "currency": intent["currency"],
+            "payment_intent": intent["id"],
+            "charge": intent["latest_charge"],
+            "status": self.refund_status,
+            "metadata": params.get("metadata", {}),
+            "created": int(time.time()),
+        }
         self.refunds[refund["id"]] = refund
         return Reply(200, dict(refund))
 
@@ -160,17 +186,28 @@ class FakeStripe(FakeServer):
             return problem
         destination = params.get("destination", "")
         if destination and not destination.startswith(("ba_", "card_")):
-            return _error(400, f"No such external account: '{destination}'", code="resource_missing",
-                          param="destination")
+            return _error(
+                400, f"No such external account: '{destination}'", code="resource_missing", param="destination"
+            )
         amount = int(params["amount"])
         if self.payout_balance is not None and amount > self.payout_balance:
             return _error(400, "You have insufficient funds in your Stripe account.", code="balance_insufficient")
         if self.payout_balance is not None:
             self.payout_balance -= amount
-        payout = {"id": _new_id("po"), "object": "payout", "amount": amount, "currency": params["currency"].lower(),
-                  "status": "pending", "destination": destination or None, "description": params.get("description"),
-                  "metadata": params.get("metadata", {}), "failure_code": None, "failure_message": None,
-                  "arrival_date": int(time.time()) + 86400, "created": int(time.time())}
+        payout = {
+            "id": _new_id("po"),
+            "object": "payout",
+            "amount": amount,
+            "currency": params["currency"].lower(),
+            "status": "pending",
+            "destination": destination or None,
+            "description": params.get("description"),
+            "metadata": params.get("metadata", {}),
+            "failure_code": None,
+            "failure_message": None,
+            "arrival_date": int(time.time()) + 86400,
+            "created": int(time.time()),
+        }
         self.payouts[payout["id"]] = payout
         return Reply(200, dict(payout))
 
@@ -186,9 +223,11 @@ class FakeStripe(FakeServer):
         intent = self.payment_intents.get(pi_id)
         if intent is None or request.query.get("client_secret", [""])[0] != intent["client_secret"]:
             return Reply(404, "<h1>Unknown payment</h1>", content_type="text/html")
-        html = (f"<h1>Pay {intent['amount']} {intent['currency']}</h1><form method=post>"
-                f"<button name=decision value=approve>Pay</button><button name=decision value=decline>Decline</button>"
-                f"</form>")
+        html = (
+            f"<h1>Pay {intent['amount']} {intent['currency']}</h1><form method=post>"
+            f"<button name=decision value=approve>Pay</button><button name=decision value=decline>Decline</button>"
+            f"</form>"
+        )
         return Reply(200, html, content_type="text/html")
 
     def _confirm_submit(self, request: Seen, pi_id: str) -> Reply:
@@ -209,23 +248,32 @@ class FakeStripe(FakeServer):
     def approve(self, pi_id: str) -> dict:
         with self.lock:
             intent = self.payment_intents[pi_id]
-            intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=_new_id("ch"),
-                          next_action=None, last_payment_error=None)
+            intent.update(
+                status="succeeded",
+                amount_received=intent["amount"],
+                latest_charge=_new_id("ch"),
+                next_action=None,
+                last_payment_error=None,
+            )
             return dict(intent)
 
     def decline(self, pi_id: str, message: str = "Your card was declined.") -> dict:
         with self.lock:
             intent = self.payment_intents[pi_id]
-            intent.update(status="requires_payment_method",
-                          last_payment_error={"code": "card_declined", "message": message, "type": "card_error"})
+            intent.update(
+                status="requires_payment_method",
+                last_payment_error={"code": "card_declined", "message": message, "type": "card_error"},
+            )
             return dict(intent)
 
     def require_action(self, pi_id: str) -> dict:
         with self.lock:
             intent = self.payment_intents[pi_id]
             url = f"{self.base_url}/confirm/{pi_id}?client_secret={quote(intent['client_secret'])}"
-            intent.update(status="requires_action",
-                          next_action={"type": "redirect_to_url", "redirect_to_url": {"url": url, "return_url": None}})
+            intent.update(
+                status="requires_action",
+                next_action={"type": "redirect_to_url", "redirect_to_url": {"url": url, "return_url": None}},
+            )
             return dict(intent)
 
     def settle_payout(self, po_id: str, *, paid: bool = True, failure_code: str = "account_closed") -> dict:
@@ -234,19 +282,29 @@ class FakeStripe(FakeServer):
             if paid:
                 payout.update(status="paid")
             else:
-                payout.update(status="failed", failure_code=failure_code,
-                              failure_message="The bank account has been closed.")
+                payout.update(
+                    status="failed", failure_code=failure_code, failure_message="The bank account has been closed."
+                )
             return dict(payout)
 
     # --- webhooks -------------------------------------------------------------------------------
 
     def event(self, event_type: str, obj: dict) -> dict:
-        return {"id": _new_id("evt"), "object": "event", "api_version": "2024-06-20", "created": int(time.time()),
-                "data": {"object": obj}, "livemode": False, "pending_webhooks": 1,
-                "request": {"id": None, "idempotency_key": None}, "type": event_type}
+        return {
+            "id": _new_id("evt"),
+            "object": "event",
+            "api_version": "2024-06-20",
+            "created": int(time.time()),
+            "data": {"object": obj},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        }
 
-    def signed_webhook(self, event_type: str, obj: dict, *, timestamp: int | None = None,
-                       secret: str | None = None) -> tuple[bytes, dict[str, str]]:
+    def signed_webhook(
+        self, event_type: str, obj: dict, *, timestamp: int | None = None, secret: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         """A webhook delivery exactly as Stripe sends it: (raw body, headers)."""
         body = json.dumps(self.event(event_type, obj), indent=2)
         stamp = int(time.time()) if timestamp is None else timestamp

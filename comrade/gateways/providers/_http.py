@@ -20,8 +20,16 @@ def header(headers: Mapping[str, str], name: str) -> str:
     return ""
 
 
-def send(session: requests.Session, method: str, url: str, *, timeout: float, provider: str, accept_5xx: bool = False,
-         **kwargs) -> requests.Response:
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    provider: str,
+    accept_5xx: bool = False,
+    **kwargs,
+) -> requests.Response:
     """One HTTP call that never follows redirects; network trouble, 5xx and 429 are retryable
     (unless `accept_5xx`, for APIs that put meaningful answers in a 500 body)."""
     try:
@@ -31,8 +39,9 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, pr
     except requests.RequestException as exc:
         raise GatewayError(f"{provider} unreachable: {type(exc).__name__}", retryable=True) from exc
     if (response.status_code >= 500 and not accept_5xx) or response.status_code == 429:
-        raise GatewayError(f"{provider} answered {response.status_code}", retryable=True,
-                           status_code=response.status_code)
+        raise GatewayError(
+            f"{provider} answered {response.status_code}", retryable=True, status_code=response.status_code
+        )
     return response
 
 
@@ -48,8 +57,12 @@ def body_json(response: requests.Response, *, provider: str) -> dict[str, Any]:
 
 def refusal(provider: str, response: requests.Response, *, code: str = "", message: str = "") -> GatewayError:
     detail = f": {code} {message}".rstrip() if code or message else ""
-    return GatewayError(f"{provider} refused the request ({response.status_code}){detail}"[:300], retryable=False,
-                        status_code=response.status_code, code=code)
+    return GatewayError(
+        f"{provider} refused the request ({response.status_code}){detail}"[:300],
+        retryable=False,
+        status_code=response.status_code,
+        code=code,
+    )
 
 
 def parse_json_body(body: bytes) -> dict[str, Any]:

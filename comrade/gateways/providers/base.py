@@ -125,6 +125,14 @@ class Gateway(ABC):
     def supports_currency(self, currency: str) -> bool:
         return not self.currencies or currency.upper() in self.currencies
 
+    def check_amount(self, amount: Decimal, currency: str) -> None:
+        """Raise GatewayError(retryable=False) for an amount this provider cannot move exactly, so
+        that it is refused before anything is written. By default it must fit the currency's
+        smallest unit."""
+        from comrade.gateways.providers.money import to_minor  # money imports this module
+
+        to_minor(amount, currency)
+
     @abstractmethod
     def create_payment(self, req: PaymentRequest) -> PaymentSession: ...
 

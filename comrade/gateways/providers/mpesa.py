@@ -83,8 +83,9 @@ def whole_shillings(amount: Decimal, currency: str) -> int:
         raise GatewayError(f"M-Pesa only moves KES, not {currency}", retryable=False, code="unsupported_currency")
     value = Decimal(amount)
     if value != value.to_integral_value() or value < 1:
-        raise GatewayError(f"M-Pesa needs a whole number of shillings, not {amount}", retryable=False,
-                           code="invalid_amount")
+        raise GatewayError(
+            f"M-Pesa needs a whole number of shillings, not {amount}", retryable=False, code="invalid_amount"
+        )
     return int(value)
 
 
@@ -121,6 +122,9 @@ class MpesaGateway(Gateway):
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
 
+    def check_amount(self, amount: Decimal, currency: str) -> None:
+        whole_shillings(amount, currency)
+
     # --- money in -------------------------------------------------------------------------------
 
     def create_payment(self, req: PaymentRequest) -> PaymentSession:
@@ -128,12 +132,21 @@ class MpesaGateway(Gateway):
         phone = msisdn(req.phone_number)
         if not req.callback_url:
             raise GatewayError("M-Pesa needs a callback URL", retryable=False, code="callback_required")
-        body = {**self._stk_auth(), "TransactionType": self.config.transaction_type, "Amount": amount,
-                "PartyA": phone, "PartyB": self.config.shortcode, "PhoneNumber": phone, "CallBackURL": req.callback_url,
-                "AccountReference": req.reference[:12], "TransactionDesc": (req.description or "Payment")[:13]}
+        body = {
+            **self._stk_auth(),
+            "TransactionType": self.config.transaction_type,
+            "Amount": amount,
+            "PartyA": phone,
+            "PartyB": self.config.shortcode,
+            "PhoneNumber": phone,
+            "CallBackURL": req.callback_url,
+            "AccountReference": req.reference[:12],
+            "TransactionDesc": (req.description or "Payment")[:13],
+        }
         answer = self._ok(self._api("/mpesa/stkpush/v1/processrequest", body))
-        return PaymentSession(provider_reference=str(answer["CheckoutRequestID"]), status=PaymentStatus.PENDING,
-                              raw=answer)
+        return PaymentSession(
+            provider_reference=str(answer["CheckoutRequestID"]), status=PaymentStatus.PENDING, raw=answer
+        )
 
     def get_payment(self, provider_reference: str) -> PaymentSession:
         answer = self._stk_query(provider_reference)
@@ -148,25 +161,37 @@ class MpesaGateway(Gateway):
         if response.status_code >= 500:
             if _error_code(response) == STILL_PROCESSING:
                 return None
-            raise GatewayError(f"mpesa answered {response.status_code}", retryable=True,
-                               status_code=response.status_code)
+            raise GatewayError(
+                f"mpesa answered {response.status_code}", retryable=True, status_code=response.status_code
+            )
         return self._ok(response)
 
     def _stk_auth(self) -> dict[str, str]:
         stamp = daraja_timestamp()
-        return {"BusinessShortCode": self.config.shortcode, "Timestamp": stamp,
-                "Password": stk_password(self.config.shortcode, self.config.passkey, stamp)}
+        return {
+            "BusinessShortCode": self.config.shortcode,
+            "Timestamp": stamp,
+            "Password": stk_password(self.config.shortcode, self.config.passkey, stamp),
+        }
 
     # --- money out ------------------------------------------------------------------------------
 
     def payout(self, req: PayoutRequest) -> PayoutResult:
         result_url = req.callback_url or self.config.result_url
         self._require_initiator(result_url)
-        body = {"OriginatorConversationID": req.idempotency_key[:64], "InitiatorName": self.config.initiator_name,
-                "SecurityCredential": self.config.security_credential, "CommandID": self.config.b2c_command,
-                "Amount": whole_shillings(req.amount, req.currency), "PartyA": self._b2c_shortcode,
-                "PartyB": msisdn(req.destination), "Remarks": (req.description or "Payout")[:100],
-                "QueueTimeOutURL": result_url, "ResultURL": result_url, "Occasion": req.reference[:100]}
+        body = {
+            "OriginatorConversationID": req.idempotency_key[:64],
+            "InitiatorName": self.config.initiator_name,
+            "SecurityCredential": self.config.security_credential,
+            "CommandID": self.config.b2c_command,
+            "Amount": whole_shillings(req.amount, req.currency),
+            "PartyA": self._b2c_shortcode,
+            "PartyB": msisdn(req.destination),
+            "Remarks": (req.description or "Payout")[:100],
+            "QueueTimeOutURL": result_url,
+            "ResultURL": result_url,
+            "Occasion": req.reference[:100],
+        }
         answer = self._ok(self._api(self.config.b2c_path, body))
         return PayoutResult(provider_reference=str(answer["ConversationID"]), status=PaymentStatus.PENDING)
 
@@ -175,15 +200,26 @@ class MpesaGateway(Gateway):
         posting a Result to `result_url`; this returns the request's ConversationID."""
         result_url = result_url or self.config.result_url
         self._require_initiator(result_url)
-        body = {"Initiator": self.config.initiator_name, "SecurityCredential": self.config.security_credential,
-                "CommandID": "TransactionStatusQuery", "TransactionID": transaction_id, "PartyA": self.config.shortcode,
-                "IdentifierType": "4", "ResultURL": result_url, "QueueTimeOutURL": result_url, "Remarks": remarks[:100],
-                "Occasion": ""}
+        body = {
+            "Initiator": self.config.initiator_name,
+            "SecurityCredential": self.config.security_credential,
+            "CommandID": "TransactionStatusQuery",
+            "TransactionID": transaction_id,
+            "PartyA": self.config.shortcode,
+            "IdentifierType": "4",
+            "ResultURL": result_url,
+            "QueueTimeOutURL": result_url,
+            "Remarks": remarks[:100],
+            "Occasion": "",
+        }
         return str(self._ok(self._api("/mpesa/transactionstatus/v1/query", body))["ConversationID"])
 
     def refund(self, *, provider_reference: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
-        raise GatewayError("M-Pesa payments are not refunded through the API; pay the customer back with a payout",
-                           retryable=False, code="unsupported")
+        raise GatewayError(
+            "M-Pesa payments are not refunded through the API; pay the customer back with a payout",
+            retryable=False,
+            code="unsupported",
+        )
 
     @property
     def _b2c_shortcode(self) -> str:
@@ -191,8 +227,11 @@ class MpesaGateway(Gateway):
 
     def _require_initiator(self, result_url: str) -> None:
         if not (self.config.initiator_name and self.config.security_credential and result_url):
-            raise GatewayError("M-Pesa B2C is not configured (initiator, credential, result URL)", retryable=False,
-                               code="not_configured")
+            raise GatewayError(
+                "M-Pesa B2C is not configured (initiator, credential, result URL)",
+                retryable=False,
+                code="not_configured",
+            )
 
     # --- callbacks ------------------------------------------------------------------------------
 
@@ -234,16 +273,30 @@ class MpesaGateway(Gateway):
         return response
 
     def _post(self, path: str, body: dict, token: str, accept_5xx: bool) -> requests.Response:
-        return send(self.session, "POST", f"{self.config.base_url}{path}", timeout=self.config.timeout,
-                    provider="mpesa", accept_5xx=accept_5xx, json=body, headers={"Authorization": f"Bearer {token}"})
+        return send(
+            self.session,
+            "POST",
+            f"{self.config.base_url}{path}",
+            timeout=self.config.timeout,
+            provider="mpesa",
+            accept_5xx=accept_5xx,
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
     def _access_token(self) -> str:
         with self._token_lock:
             if self._token and time.monotonic() < self._token_expires:
                 return self._token
-            response = send(self.session, "GET", f"{self.config.base_url}/oauth/v1/generate",
-                            timeout=self.config.timeout, provider="mpesa", params={"grant_type": "client_credentials"},
-                            auth=(self.config.consumer_key, self.config.consumer_secret))
+            response = send(
+                self.session,
+                "GET",
+                f"{self.config.base_url}/oauth/v1/generate",
+                timeout=self.config.timeout,
+                provider="mpesa",
+                params={"grant_type": "client_credentials"},
+                auth=(self.config.consumer_key, self.config.consumer_secret),
+            )
             payload = self._ok(response)
             self._token = str(payload.get("access_token", ""))
             lifetime = float(payload.get("expires_in") or 0)
@@ -259,8 +312,12 @@ class MpesaGateway(Gateway):
             payload = body_json(response, provider="mpesa")
             if str(payload.get("ResponseCode", "0")) == "0":
                 return payload
-            raise refusal("mpesa", response, code=str(payload.get("ResponseCode")),
-                          message=str(payload.get("ResponseDescription", "")))
+            raise refusal(
+                "mpesa",
+                response,
+                code=str(payload.get("ResponseCode")),
+                message=str(payload.get("ResponseDescription", "")),
+            )
         raise refusal("mpesa", response, code=_error_code(response), message=_error_message(response))
 
 
@@ -304,10 +361,15 @@ def _stk_event(stk: dict[str, Any], payload: dict[str, Any]) -> WebhookEvent:
     success = str(stk.get("ResultCode")) == "0"
     meta = _items(stk.get("CallbackMetadata"), "Item")
     return WebhookEvent(
-        event_id=f"mpesa-stk-{checkout}", kind=EventKind.PAYMENT_SUCCEEDED if success else EventKind.PAYMENT_FAILED,
-        reference="", provider_reference=checkout, amount=parse_decimal(meta.get("Amount")) if success else None,
-        currency="KES", authorization_code=str(meta.get("MpesaReceiptNumber") or ""),
-        failure_reason="" if success else f"mpesa: {stk.get('ResultDesc', '')} ({stk.get('ResultCode')})", raw=payload,
+        event_id=f"mpesa-stk-{checkout}",
+        kind=EventKind.PAYMENT_SUCCEEDED if success else EventKind.PAYMENT_FAILED,
+        reference="",
+        provider_reference=checkout,
+        amount=parse_decimal(meta.get("Amount")) if success else None,
+        currency="KES",
+        authorization_code=str(meta.get("MpesaReceiptNumber") or ""),
+        failure_reason="" if success else f"mpesa: {stk.get('ResultDesc', '')} ({stk.get('ResultCode')})",
+        raw=payload,
     )
 
 
@@ -320,8 +382,12 @@ def _result_event(result: dict[str, Any], payload: dict[str, Any]) -> WebhookEve
     is_payout = "TransactionAmount" in params or not params
     kind = EventKind.OTHER if not is_payout else EventKind.PAYOUT_SUCCEEDED if success else EventKind.PAYOUT_FAILED
     return WebhookEvent(
-        event_id=f"mpesa-result-{conversation}", kind=kind, reference="", provider_reference=conversation,
-        amount=parse_decimal(params.get("TransactionAmount", params.get("Amount"))), currency="KES",
+        event_id=f"mpesa-result-{conversation}",
+        kind=kind,
+        reference="",
+        provider_reference=conversation,
+        amount=parse_decimal(params.get("TransactionAmount", params.get("Amount"))),
+        currency="KES",
         authorization_code=str(params.get("TransactionReceipt") or result.get("TransactionID") or ""),
         failure_reason="" if success else f"mpesa: {result.get('ResultDesc', '')} ({result.get('ResultCode')})",
         raw=payload,

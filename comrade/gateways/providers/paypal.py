@@ -44,18 +44,31 @@ from comrade.gateways.providers.money import major_string, parse_decimal
 
 CERT_HOSTS = frozenset({"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"})
 TOKEN_MARGIN_SECONDS = 60
-CAPTURE_STATUS = {"COMPLETED": PaymentStatus.SUCCEEDED, "PENDING": PaymentStatus.AUTHORIZED,
-                  "DECLINED": PaymentStatus.FAILED, "FAILED": PaymentStatus.FAILED}
-REFUND_STATUS = {"COMPLETED": PaymentStatus.SUCCEEDED, "PENDING": PaymentStatus.PENDING,
-                 "CANCELLED": PaymentStatus.FAILED, "FAILED": PaymentStatus.FAILED}
-CAPTURE_EVENTS = {"PAYMENT.CAPTURE.COMPLETED": EventKind.PAYMENT_SUCCEEDED,
-                  "PAYMENT.CAPTURE.DENIED": EventKind.PAYMENT_FAILED,
-                  "PAYMENT.CAPTURE.DECLINED": EventKind.PAYMENT_FAILED,
-                  "PAYMENT.CAPTURE.REFUNDED": EventKind.REFUND_SUCCEEDED}
+CAPTURE_STATUS = {
+    "COMPLETED": PaymentStatus.SUCCEEDED,
+    "PENDING": PaymentStatus.AUTHORIZED,
+    "DECLINED": PaymentStatus.FAILED,
+    "FAILED": PaymentStatus.FAILED,
+}
+REFUND_STATUS = {
+    "COMPLETED": PaymentStatus.SUCCEEDED,
+    "PENDING": PaymentStatus.PENDING,
+    "CANCELLED": PaymentStatus.FAILED,
+    "FAILED": PaymentStatus.FAILED,
+}
+CAPTURE_EVENTS = {
+    "PAYMENT.CAPTURE.COMPLETED": EventKind.PAYMENT_SUCCEEDED,
+    "PAYMENT.CAPTURE.DENIED": EventKind.PAYMENT_FAILED,
+    "PAYMENT.CAPTURE.DECLINED": EventKind.PAYMENT_FAILED,
+    "PAYMENT.CAPTURE.REFUNDED": EventKind.REFUND_SUCCEEDED,
+}
 PAYOUT_FAILURES = {"FAILED", "BLOCKED", "DENIED", "RETURNED", "CANCELED", "REFUNDED"}
 TRANSMISSION_HEADERS = {
-    "transmission_id": "PAYPAL-TRANSMISSION-ID", "transmission_time": "PAYPAL-TRANSMISSION-TIME",
-    "transmission_sig": "PAYPAL-TRANSMISSION-SIG", "cert_url": "PAYPAL-CERT-URL", "auth_algo": "PAYPAL-AUTH-ALGO",
+    "transmission_id": "PAYPAL-TRANSMISSION-ID",
+    "transmission_time": "PAYPAL-TRANSMISSION-TIME",
+    "transmission_sig": "PAYPAL-TRANSMISSION-SIG",
+    "cert_url": "PAYPAL-CERT-URL",
+    "auth_algo": "PAYPAL-AUTH-ALGO",
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -99,20 +112,31 @@ class PayPalGateway(Gateway):
     # --- money in -------------------------------------------------------------------------------
 
     def create_payment(self, req: PaymentRequest) -> PaymentSession:
-        unit = {"reference_id": req.reference[:256], "custom_id": req.reference[:127],
-                "amount": {"currency_code": req.currency.upper(), "value": major_string(req.amount, req.currency)}}
+        unit = {
+            "reference_id": req.reference[:256],
+            "custom_id": req.reference[:127],
+            "amount": {"currency_code": req.currency.upper(), "value": major_string(req.amount, req.currency)},
+        }
         if req.description:
             unit["description"] = req.description[:127]
         body: dict[str, Any] = {"intent": "CAPTURE", "purchase_units": [unit]}
         if req.return_url:
             body["payment_source"] = {"paypal": {"experience_context": self._experience(req.return_url)}}
         order = self._ok(self._api("POST", "/v2/checkout/orders", json=body, request_id=req.idempotency_key))
-        return PaymentSession(provider_reference=order["id"], status=PaymentStatus.PENDING,
-                              redirect_url=_link(order, "payer-action") or _link(order, "approve"), raw=order)
+        return PaymentSession(
+            provider_reference=order["id"],
+            status=PaymentStatus.PENDING,
+            redirect_url=_link(order, "payer-action") or _link(order, "approve"),
+            raw=order,
+        )
 
     def _experience(self, return_url: str) -> dict[str, str]:
-        context = {"return_url": return_url, "cancel_url": return_url, "user_action": "PAY_NOW",
-                   "shipping_preference": "NO_SHIPPING"}
+        context = {
+            "return_url": return_url,
+            "cancel_url": return_url,
+            "user_action": "PAY_NOW",
+            "shipping_preference": "NO_SHIPPING",
+        }
         if self.config.brand_name:
             context["brand_name"] = self.config.brand_name[:127]
         return context
@@ -127,8 +151,9 @@ class PayPalGateway(Gateway):
         return self._ok(self._api("GET", f"/v2/checkout/orders/{_safe(order_id)}"))
 
     def _capture(self, order_id: str) -> dict[str, Any]:
-        response = self._api("POST", f"/v2/checkout/orders/{_safe(order_id)}/capture", json={},
-                             request_id=f"capture-{order_id}")
+        response = self._api(
+            "POST", f"/v2/checkout/orders/{_safe(order_id)}/capture", json={}, request_id=f"capture-{order_id}"
+        )
         issue = _issue(response)
         if issue == "ORDER_ALREADY_CAPTURED":
             return self._order(order_id)
@@ -143,27 +168,49 @@ class PayPalGateway(Gateway):
         if not capture_id:
             raise GatewayError("paypal: this order has no capture to refund", retryable=False, code="NOT_CAPTURED")
         body = {"amount": {"value": major_string(amount, currency), "currency_code": currency.upper()}}
-        refund = self._ok(self._api("POST", f"/v2/payments/captures/{_safe(capture_id)}/refund", json=body,
-                                    request_id=idempotency_key))
-        return RefundResult(provider_reference=refund["id"], amount=amount,
-                            status=REFUND_STATUS.get(refund.get("status", ""), PaymentStatus.PENDING))
+        refund = self._ok(
+            self._api(
+                "POST", f"/v2/payments/captures/{_safe(capture_id)}/refund", json=body, request_id=idempotency_key
+            )
+        )
+        return RefundResult(
+            provider_reference=refund["id"],
+            amount=amount,
+            status=REFUND_STATUS.get(refund.get("status", ""), PaymentStatus.PENDING),
+        )
 
     def payout(self, req: PayoutRequest) -> PayoutResult:
         kind = _recipient_type(req.destination)
-        item = {"recipient_type": kind, "receiver": req.destination, "sender_item_id": req.reference[:63],
-                "amount": {"value": major_string(req.amount, req.currency), "currency": req.currency.upper()},
-                "note": (req.description or "Payout")[:4000]}
-        body = {"sender_batch_header": {"sender_batch_id": req.idempotency_key[:256], "recipient_type": kind,
-                                        "email_subject": "You have a payout"}, "items": [item]}
+        item = {
+            "recipient_type": kind,
+            "receiver": req.destination,
+            "sender_item_id": req.reference[:63],
+            "amount": {"value": major_string(req.amount, req.currency), "currency": req.currency.upper()},
+            "note": (req.description or "Payout")[:4000],
+        }
+        body = {
+            "sender_batch_header": {
+                "sender_batch_id": req.idempotency_key[:256],
+                "recipient_type": kind,
+                "email_subject": "You have a payout",
+            },
+            "items": [item],
+        }
         response = self._api("POST", "/v1/payments/payouts", json=body)
         if response.status_code == 400 and _issue(response, field="SENDER_BATCH_ID"):
-            raise GatewayError("paypal: this payout batch was already submitted; awaiting its webhook",
-                               retryable=True, status_code=400, code="DUPLICATE_BATCH")
+            raise GatewayError(
+                "paypal: this payout batch was already submitted; awaiting its webhook",
+                retryable=True,
+                status_code=400,
+                code="DUPLICATE_BATCH",
+            )
         batch = self._ok(response).get("batch_header") or {}
         failed = batch.get("batch_status") in ("DENIED", "CANCELED")
-        return PayoutResult(provider_reference=str(batch.get("payout_batch_id", "")),
-                            status=PaymentStatus.FAILED if failed else PaymentStatus.PENDING,
-                            failure_reason=f"paypal: batch {batch.get('batch_status')}" if failed else "")
+        return PayoutResult(
+            provider_reference=str(batch.get("payout_batch_id", "")),
+            status=PaymentStatus.FAILED if failed else PaymentStatus.PENDING,
+            failure_reason=f"paypal: batch {batch.get('batch_status')}" if failed else "",
+        )
 
     # --- webhooks -------------------------------------------------------------------------------
 
@@ -194,8 +241,12 @@ class PayPalGateway(Gateway):
             return event
         capture = _capture_of(self._order(event.provider_reference))
         amount = capture.get("amount") or {}
-        if (capture.get("id") != event.authorization_code or capture.get("status") != "COMPLETED"
-                or parse_decimal(amount.get("value")) != event.amount or amount.get("currency_code") != event.currency):
+        if (
+            capture.get("id") != event.authorization_code
+            or capture.get("status") != "COMPLETED"
+            or parse_decimal(amount.get("value")) != event.amount
+            or amount.get("currency_code") != event.currency
+        ):
             raise WebhookRejected("PayPal does not confirm this capture")
         return event
 
@@ -212,17 +263,30 @@ class PayPalGateway(Gateway):
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         if request_id:
             headers["PayPal-Request-Id"] = request_id[:108]
-        return send(self.session, method, f"{self.config.base_url}{path}", timeout=self.config.timeout,
-                    provider="paypal", json=body, headers=headers)
+        return send(
+            self.session,
+            method,
+            f"{self.config.base_url}{path}",
+            timeout=self.config.timeout,
+            provider="paypal",
+            json=body,
+            headers=headers,
+        )
 
     def _access_token(self) -> str:
         with self._token_lock:
             if self._token and time.monotonic() < self._token_expires:
                 return self._token
-            response = send(self.session, "POST", f"{self.config.base_url}/v1/oauth2/token",
-                            timeout=self.config.timeout, provider="paypal",
-                            auth=(self.config.client_id, self.config.client_secret),
-                            data={"grant_type": "client_credentials"}, headers={"Accept": "application/json"})
+            response = send(
+                self.session,
+                "POST",
+                f"{self.config.base_url}/v1/oauth2/token",
+                timeout=self.config.timeout,
+                provider="paypal",
+                auth=(self.config.client_id, self.config.client_secret),
+                data={"grant_type": "client_credentials"},
+                headers={"Accept": "application/json"},
+            )
             payload = self._ok(response)
             self._token = str(payload.get("access_token", ""))
             lifetime = float(payload.get("expires_in") or 0)
@@ -298,11 +362,16 @@ def _order_session(order: dict[str, Any]) -> PaymentSession:
     capture = _capture_of(order)
     if status == "COMPLETED" and capture:
         outcome = CAPTURE_STATUS.get(capture.get("status", ""), PaymentStatus.PENDING)
-        return PaymentSession(provider_reference=order["id"], status=outcome, authorization_code=capture.get("id", ""),
-                              raw=order)
+        return PaymentSession(
+            provider_reference=order["id"], status=outcome, authorization_code=capture.get("id", ""), raw=order
+        )
     mapped = {"VOIDED": PaymentStatus.CANCELLED, "DECLINED": PaymentStatus.FAILED}.get(status, PaymentStatus.PENDING)
-    return PaymentSession(provider_reference=order["id"], status=mapped, raw=order,
-                          redirect_url=_link(order, "payer-action") or _link(order, "approve"))
+    return PaymentSession(
+        provider_reference=order["id"],
+        status=mapped,
+        raw=order,
+        redirect_url=_link(order, "payer-action") or _link(order, "approve"),
+    )
 
 
 def _event(event: dict[str, Any]) -> WebhookEvent:
@@ -315,23 +384,37 @@ def _event(event: dict[str, Any]) -> WebhookEvent:
     order_id = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id", "")
     refund = kind == EventKind.REFUND_SUCCEEDED
     return WebhookEvent(
-        event_id=str(event.get("id", "")), kind=kind, reference=str(resource.get("custom_id", "")),
+        event_id=str(event.get("id", "")),
+        kind=kind,
+        reference=str(resource.get("custom_id", "")),
         provider_reference=str(resource.get("id", "")) if refund else str(order_id),
-        amount=parse_decimal(amount.get("value")), currency=str(amount.get("currency_code", "")).upper(),
+        amount=parse_decimal(amount.get("value")),
+        currency=str(amount.get("currency_code", "")).upper(),
         authorization_code="" if refund else str(resource.get("id", "")),
-        failure_reason=f"paypal: {event_type}" if kind == EventKind.PAYMENT_FAILED else "", raw=event,
+        failure_reason=f"paypal: {event_type}" if kind == EventKind.PAYMENT_FAILED else "",
+        raw=event,
     )
 
 
 def _payout_event(event: dict[str, Any], outcome: str, resource: dict[str, Any]) -> WebhookEvent:
     item = resource.get("payout_item") or {}
     amount = item.get("amount") or {}
-    kind = (EventKind.PAYOUT_SUCCEEDED if outcome == "SUCCEEDED"
-            else EventKind.PAYOUT_FAILED if outcome in PAYOUT_FAILURES else EventKind.OTHER)
+    kind = (
+        EventKind.PAYOUT_SUCCEEDED
+        if outcome == "SUCCEEDED"
+        else EventKind.PAYOUT_FAILED
+        if outcome in PAYOUT_FAILURES
+        else EventKind.OTHER
+    )
     message = (resource.get("errors") or {}).get("message", "")
     reason = f"paypal: payout {outcome.lower()} {message}".strip() if kind == EventKind.PAYOUT_FAILED else ""
     return WebhookEvent(
-        event_id=str(event.get("id", "")), kind=kind, reference=str(item.get("sender_item_id", "")),
-        provider_reference=str(resource.get("payout_batch_id", "")), amount=parse_decimal(amount.get("value")),
-        currency=str(amount.get("currency", "")).upper(), failure_reason=reason, raw=event,
+        event_id=str(event.get("id", "")),
+        kind=kind,
+        reference=str(item.get("sender_item_id", "")),
+        provider_reference=str(resource.get("payout_batch_id", "")),
+        amount=parse_decimal(amount.get("value")),
+        currency=str(amount.get("currency", "")).upper(),
+        failure_reason=reason,
+        raw=event,
     )

@@ -76,9 +76,12 @@ class SandboxGateway(Gateway):
 
     def create_payment(self, req: PaymentRequest) -> PaymentSession:
         reference = f"sbx_{uuid.uuid4().hex}"
-        return PaymentSession(provider_reference=reference, status=PaymentStatus.PENDING,
-                              redirect_url=f"{self.config.checkout_base_url}{reference}/",
-                              raw={"reference": req.reference, "amount": str(req.amount), "currency": req.currency})
+        return PaymentSession(
+            provider_reference=reference,
+            status=PaymentStatus.PENDING,
+            redirect_url=f"{self.config.checkout_base_url}{reference}/",
+            raw={"reference": req.reference, "amount": str(req.amount), "currency": req.currency},
+        )
 
     def get_payment(self, provider_reference: str) -> PaymentSession:
         return PaymentSession(provider_reference=provider_reference, status=PaymentStatus.PENDING)
@@ -89,8 +92,11 @@ class SandboxGateway(Gateway):
 
     def payout(self, req: PayoutRequest) -> PayoutResult:
         if fails_by_magic(req.amount):
-            return PayoutResult(provider_reference=f"sbx_po_{uuid.uuid4().hex}", status=PaymentStatus.FAILED,
-                                failure_reason="sandbox: amounts ending in .13 fail")
+            return PayoutResult(
+                provider_reference=f"sbx_po_{uuid.uuid4().hex}",
+                status=PaymentStatus.FAILED,
+                failure_reason="sandbox: amounts ending in .13 fail",
+            )
         return PayoutResult(provider_reference=f"sbx_po_{uuid.uuid4().hex}", status=PaymentStatus.SUCCEEDED)
 
     def verify_webhook(self, *, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> WebhookEvent:
@@ -117,10 +123,13 @@ def _event(payload: dict) -> WebhookEvent:
     if not isinstance(data, dict) or not payload.get("id"):
         raise WebhookRejected("event has no id or data")
     return WebhookEvent(
-        event_id=str(payload["id"]), kind=EVENT_KINDS.get(str(payload.get("type")), EventKind.OTHER),
-        reference=str(data.get("reference", "")), provider_reference=str(data.get("provider_reference", "")),
-        amount=parse_decimal(data.get("amount")), currency=str(data.get("currency", "")).upper(),
-        authorization_code=str(data.get("authorization_code", "")), failure_reason=str(data.get("failure_reason", "")),
+        event_id=str(payload["id"]),
+        kind=EVENT_KINDS.get(str(payload.get("type")), EventKind.OTHER),
+        reference=str(data.get("reference", "")),
+        provider_reference=str(data.get("provider_reference", "")),
+        amount=parse_decimal(data.get("amount")),
+        currency=str(data.get("currency", "")).upper(),
+        authorization_code=str(data.get("authorization_code", "")),
+        failure_reason=str(data.get("failure_reason", "")),
         raw=payload,
     )
-

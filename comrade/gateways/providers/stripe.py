@@ -75,14 +75,18 @@ class StripeGateway(Gateway):
     def __init__(self, config: StripeConfig):
         self.config = config
         self.client = stripe.StripeClient(
-            config.api_key, base_addresses={"api": config.base_url}, max_network_retries=0,
+            config.api_key,
+            base_addresses={"api": config.base_url},
+            max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=config.timeout),
         )
 
     def create_payment(self, req: PaymentRequest) -> PaymentSession:
         params: dict[str, Any] = {
-            "amount": to_minor(req.amount, req.currency), "currency": req.currency.lower(),
-            "metadata": {"reference": req.reference}, "automatic_payment_methods": {"enabled": True},
+            "amount": to_minor(req.amount, req.currency),
+            "currency": req.currency.lower(),
+            "metadata": {"reference": req.reference},
+            "automatic_payment_methods": {"enabled": True},
         }
         if req.description:
             params["description"] = req.description[:1000]
@@ -93,24 +97,35 @@ class StripeGateway(Gateway):
         return self._session(self._call(self.client.v1.payment_intents.retrieve, provider_reference))
 
     def refund(self, *, provider_reference: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
-        params = {"payment_intent": provider_reference, "amount": to_minor(amount, currency),
-                  "metadata": {"idempotency_key": idempotency_key}}
+        params = {
+            "payment_intent": provider_reference,
+            "amount": to_minor(amount, currency),
+            "metadata": {"idempotency_key": idempotency_key},
+        }
         refund = self._call(self.client.v1.refunds.create, params, {"idempotency_key": idempotency_key})
         status = MONEY_OUT_STATUS.get(refund.get("status", ""), PaymentStatus.PENDING)
-        return RefundResult(provider_reference=refund["id"], status=status,
-                            amount=from_minor(refund["amount"], refund.get("currency") or currency))
+        return RefundResult(
+            provider_reference=refund["id"],
+            status=status,
+            amount=from_minor(refund["amount"], refund.get("currency") or currency),
+        )
 
     def payout(self, req: PayoutRequest) -> PayoutResult:
-        params: dict[str, Any] = {"amount": to_minor(req.amount, req.currency), "currency": req.currency.lower(),
-                                  "metadata": {"reference": req.reference}}
+        params: dict[str, Any] = {
+            "amount": to_minor(req.amount, req.currency),
+            "currency": req.currency.lower(),
+            "metadata": {"reference": req.reference},
+        }
         if req.destination:
             params["destination"] = req.destination
         if req.description:
             params["description"] = req.description[:1000]
         payout = self._call(self.client.v1.payouts.create, params, {"idempotency_key": req.idempotency_key})
-        return PayoutResult(provider_reference=payout["id"],
-                            status=MONEY_OUT_STATUS.get(payout.get("status", ""), PaymentStatus.PENDING),
-                            failure_reason=payout.get("failure_message") or "")
+        return PayoutResult(
+            provider_reference=payout["id"],
+            status=MONEY_OUT_STATUS.get(payout.get("status", ""), PaymentStatus.PENDING),
+            failure_reason=payout.get("failure_message") or "",
+        )
 
     def verify_webhook(self, *, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> WebhookEvent:
         signature = header(headers, "Stripe-Signature")
@@ -134,14 +149,20 @@ class StripeGateway(Gateway):
         except stripe.StripeError as exc:
             status = exc.http_status or 0
             message = f"stripe {status}: {exc.code or type(exc).__name__} {exc.user_message or ''}".strip()[:300]
-            raise GatewayError(message, retryable=status >= 500 or status == 0, status_code=status or None,
-                               code=exc.code or "") from exc
+            raise GatewayError(
+                message, retryable=status >= 500 or status == 0, status_code=status or None, code=exc.code or ""
+            ) from exc
 
     def _session(self, intent: dict[str, Any], *, return_url: str = "") -> PaymentSession:
         status = INTENT_STATUS.get(intent.get("status", ""), PaymentStatus.PENDING)
         code = _charge_id(intent) if status == PaymentStatus.SUCCEEDED else ""
-        return PaymentSession(provider_reference=intent["id"], status=status, authorization_code=code,
-                              redirect_url=self._redirect(intent, return_url), raw=intent)
+        return PaymentSession(
+            provider_reference=intent["id"],
+            status=status,
+            authorization_code=code,
+            redirect_url=self._redirect(intent, return_url),
+            raw=intent,
+        )
 
     def _redirect(self, intent: dict[str, Any], return_url: str) -> str:
         action = intent.get("next_action") or {}
@@ -151,7 +172,8 @@ class StripeGateway(Gateway):
         if not self.config.confirmation_url or INTENT_STATUS.get(intent.get("status", "")) != PaymentStatus.PENDING:
             return ""
         return self.config.confirmation_url.format(
-            id=intent["id"], client_secret=quote(intent.get("client_secret") or "", safe=""),
+            id=intent["id"],
+            client_secret=quote(intent.get("client_secret") or "", safe=""),
             reference=quote((intent.get("metadata") or {}).get("reference", ""), safe=""),
             return_url=quote(return_url, safe=""),
         )
@@ -165,10 +187,14 @@ def _event(event: dict[str, Any]) -> WebhookEvent:
     kind, amount, extra = _classify(event.get("type", ""), obj)
     currency = str(obj.get("currency") or "").upper()
     return WebhookEvent(
-        event_id=str(event.get("id", "")), kind=kind, reference=str((obj.get("metadata") or {}).get("reference", "")),
+        event_id=str(event.get("id", "")),
+        kind=kind,
+        reference=str((obj.get("metadata") or {}).get("reference", "")),
         provider_reference=extra.get("provider_reference", str(obj.get("id", ""))),
-        amount=from_minor(amount, currency) if amount is not None and currency else None, currency=currency,
-        authorization_code=extra.get("authorization_code", ""), failure_reason=extra.get("failure_reason", ""),
+        amount=from_minor(amount, currency) if amount is not None and currency else None,
+        currency=currency,
+        authorization_code=extra.get("authorization_code", ""),
+        failure_reason=extra.get("failure_reason", ""),
         raw=event,
     )
 

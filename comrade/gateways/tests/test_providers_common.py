@@ -13,15 +13,18 @@ from comrade.gateways.providers.base import Gateway, GatewayError, WebhookReject
 from comrade.gateways.providers.money import from_minor, major_string, parse_decimal, to_minor
 
 
-@pytest.mark.parametrize("amount,currency,minor", [("10.50", "USD", 1050), ("10.5", "usd", 1050), ("1500", "JPY", 1500),
-                                                   ("1.234", "KWD", 1234), ("0.01", "EUR", 1)])
+@pytest.mark.parametrize(
+    "amount,currency,minor",
+    [("10.50", "USD", 1050), ("10.5", "usd", 1050), ("1500", "JPY", 1500), ("1.234", "KWD", 1234), ("0.01", "EUR", 1)],
+)
 def test_to_minor(amount, currency, minor):
     assert to_minor(Decimal(amount), currency) == minor
     assert from_minor(minor, currency) == Decimal(amount)
 
 
-@pytest.mark.parametrize("amount,currency", [("10.005", "USD"), ("0", "USD"), ("-1", "USD"), ("1.5", "JPY"),
-                                             ("1.2345", "KWD")])
+@pytest.mark.parametrize(
+    "amount,currency", [("10.005", "USD"), ("0", "USD"), ("-1", "USD"), ("1.5", "JPY"), ("1.2345", "KWD")]
+)
 def test_to_minor_refuses_what_does_not_fit(amount, currency):
     with pytest.raises(GatewayError) as caught:
         to_minor(Decimal(amount), currency)
@@ -34,9 +37,19 @@ def test_major_string_has_the_currency_decimals():
     assert major_string(Decimal("1000.00"), "JPY") == "1000"
 
 
-@pytest.mark.parametrize("value,expected", [("10.50", Decimal("10.50")), (100, Decimal(100)), (10.5, Decimal("10.5")),
-                                            (None, None), (True, None), ("abc", None), ("NaN", None),
-                                            ("Infinity", None)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("10.50", Decimal("10.50")),
+        (100, Decimal(100)),
+        (10.5, Decimal("10.5")),
+        (None, None),
+        (True, None),
+        ("abc", None),
+        ("NaN", None),
+        ("Infinity", None),
+    ],
+)
 def test_parse_decimal(value, expected):
     assert parse_decimal(value) == expected
 

@@ -33,18 +33,31 @@ CALLBACK = "https://pay.example/payments/webhooks/mpesa/cb-secret/"
 
 @pytest.fixture
 def fake():
-    server = FakeDaraja(shortcode="174379", passkey="pass-key", initiator_name="api-user",
-                        security_credential="encrypted-cred", b2c_shortcode="600999")
+    server = FakeDaraja(
+        shortcode="174379",
+        passkey="pass-key",
+        initiator_name="api-user",
+        security_credential="encrypted-cred",
+        b2c_shortcode="600999",
+    )
     yield server
     assert server.errors == []
     server.stop()
 
 
 def make_gateway(fake, **overrides) -> MpesaGateway:
-    config = {"consumer_key": "daraja-key", "consumer_secret": "daraja-secret", "shortcode": "174379",
-              "passkey": "pass-key", "callback_secret": "cb-secret", "initiator_name": "api-user",
-              "security_credential": "encrypted-cred", "b2c_shortcode": "600999", "base_url": fake.base_url,
-              "timeout": 0.5}
+    config = {
+        "consumer_key": "daraja-key",
+        "consumer_secret": "daraja-secret",
+        "shortcode": "174379",
+        "passkey": "pass-key",
+        "callback_secret": "cb-secret",
+        "initiator_name": "api-user",
+        "security_credential": "encrypted-cred",
+        "b2c_shortcode": "600999",
+        "base_url": fake.base_url,
+        "timeout": 0.5,
+    }
     return MpesaGateway(MpesaConfig(**{**config, **overrides}))
 
 
@@ -54,9 +67,15 @@ def gateway(fake):
 
 
 def request(amount="100.00", currency="KES", phone="0712 345 678", callback=CALLBACK) -> PaymentRequest:
-    return PaymentRequest(reference="TXN-0123456789abcdef", amount=Decimal(amount), currency=currency,
-                          description="Wallet top up", idempotency_key="TXN-0123456789abcdef", callback_url=callback,
-                          phone_number=phone)
+    return PaymentRequest(
+        reference="TXN-0123456789abcdef",
+        amount=Decimal(amount),
+        currency=currency,
+        description="Wallet top up",
+        idempotency_key="TXN-0123456789abcdef",
+        callback_url=callback,
+        phone_number=phone,
+    )
 
 
 def callback(gateway, body: bytes, secret: str = "cb-secret"):
@@ -72,8 +91,9 @@ def test_whole_shilling_amounts_are_accepted(amount, expected):
     assert whole_shillings(Decimal(amount), "kes") == expected
 
 
-@pytest.mark.parametrize("amount,currency", [("100.50", "KES"), ("0.99", "KES"), ("0", "KES"), ("-5", "KES"),
-                                             ("100", "USD"), ("100", "")])
+@pytest.mark.parametrize(
+    "amount,currency", [("100.50", "KES"), ("0.99", "KES"), ("0", "KES"), ("-5", "KES"), ("100", "USD"), ("100", "")]
+)
 def test_cents_and_other_currencies_are_refused(amount, currency):
     with pytest.raises(GatewayError) as caught:
         whole_shillings(Decimal(amount), currency)
@@ -81,8 +101,9 @@ def test_cents_and_other_currencies_are_refused(amount, currency):
     assert caught.value.retryable is False
 
 
-@pytest.mark.parametrize("phone", ["0712345678", "+254712345678", "254712345678", "712345678", "0712 345-678",
-                                   "0112345678"])
+@pytest.mark.parametrize(
+    "phone", ["0712345678", "+254712345678", "254712345678", "712345678", "0712 345-678", "0112345678"]
+)
 def test_kenyan_numbers_are_normalised(phone):
     assert msisdn(phone) in ("254712345678", "254112345678")
 
@@ -108,14 +129,24 @@ def test_stk_push_sends_what_daraja_expects(fake, gateway):
     body = sent.json()
     assert sent.header("Authorization").startswith("Bearer ")
     stamp = body["Timestamp"]
-    assert abs((datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=NAIROBI) - datetime.now(NAIROBI))
-               .total_seconds()) < 120
+    assert (
+        abs((datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=NAIROBI) - datetime.now(NAIROBI)).total_seconds())
+        < 120
+    )
     assert base64.b64decode(body["Password"]).decode() == f"174379pass-key{stamp}"
     assert body["Password"] == stk_password("174379", "pass-key", stamp)
-    assert {k: body[k] for k in ("BusinessShortCode", "TransactionType", "Amount", "PartyA", "PartyB", "PhoneNumber",
-                                 "CallBackURL")} == {
-        "BusinessShortCode": "174379", "TransactionType": "CustomerPayBillOnline", "Amount": 100,
-        "PartyA": "254712345678", "PartyB": "174379", "PhoneNumber": "254712345678", "CallBackURL": CALLBACK}
+    assert {
+        k: body[k]
+        for k in ("BusinessShortCode", "TransactionType", "Amount", "PartyA", "PartyB", "PhoneNumber", "CallBackURL")
+    } == {
+        "BusinessShortCode": "174379",
+        "TransactionType": "CustomerPayBillOnline",
+        "Amount": 100,
+        "PartyA": "254712345678",
+        "PartyB": "174379",
+        "PhoneNumber": "254712345678",
+        "CallBackURL": CALLBACK,
+    }
     assert len(body["AccountReference"]) <= 12 and len(body["TransactionDesc"]) <= 13
     assert session.status == PaymentStatus.PENDING
     assert session.provider_reference.startswith("ws_CO_") and session.redirect_url == ""
@@ -152,8 +183,9 @@ def test_status_while_the_customer_has_not_answered_is_pending(fake, gateway):
     assert gateway.get_payment(session.provider_reference).status == PaymentStatus.PENDING
 
 
-@pytest.mark.parametrize("result_code,expected", [(1032, PaymentStatus.CANCELLED), (1037, PaymentStatus.FAILED),
-                                                  (1, PaymentStatus.FAILED)])
+@pytest.mark.parametrize(
+    "result_code,expected", [(1032, PaymentStatus.CANCELLED), (1037, PaymentStatus.FAILED), (1, PaymentStatus.FAILED)]
+)
 def test_status_after_the_customer_answers(fake, gateway, result_code, expected):
     approved = gateway.create_payment(request()).provider_reference
     declined = gateway.create_payment(request()).provider_reference
@@ -250,8 +282,17 @@ def test_unconfigured_callback_secret_rejects_everything(fake):
         callback(gateway, b'{"Body": {"stkCallback": {}}}', secret="")
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b"{}", b'{"Body": {"stkCallback": {"ResultCode": 0}}}',
-                                  b'{"Result": {"ResultCode": 0}}', b'{"Body": "x"}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b"{}",
+        b'{"Body": {"stkCallback": {"ResultCode": 0}}}',
+        b'{"Result": {"ResultCode": 0}}',
+        b'{"Body": "x"}',
+    ],
+)
 def test_malformed_callbacks_are_rejected(gateway, body):
     with pytest.raises(WebhookRejected):
         callback(gateway, body)
@@ -295,8 +336,17 @@ def test_confirmed_success_without_an_amount_is_rejected(fake, gateway):
 
 
 def test_a_callback_for_an_unknown_checkout_is_not_confirmed(fake, gateway):
-    body = json.dumps({"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_forged", "ResultCode": 0,
-                                                "CallbackMetadata": {"Item": [{"Name": "Amount", "Value": 5}]}}}})
+    body = json.dumps(
+        {
+            "Body": {
+                "stkCallback": {
+                    "CheckoutRequestID": "ws_CO_forged",
+                    "ResultCode": 0,
+                    "CallbackMetadata": {"Item": [{"Name": "Amount", "Value": 5}]},
+                }
+            }
+        }
+    )
     event = callback(gateway, body.encode())
 
     with pytest.raises(GatewayError) as caught:
@@ -321,23 +371,52 @@ def test_confirmation_outage_is_retryable(fake, gateway):
 
 
 def payout_request(amount="50", currency="KES", destination="+254712345678", callback_url=CALLBACK) -> PayoutRequest:
-    return PayoutRequest(reference="TXN-9", amount=Decimal(amount), currency=currency, destination=destination,
-                         idempotency_key="TXN-9", description="Withdrawal", callback_url=callback_url)
+    return PayoutRequest(
+        reference="TXN-9",
+        amount=Decimal(amount),
+        currency=currency,
+        destination=destination,
+        idempotency_key="TXN-9",
+        description="Withdrawal",
+        callback_url=callback_url,
+    )
 
 
 def test_b2c_payout_request_and_successful_result(fake, gateway):
     result = gateway.payout(payout_request())
 
     body = fake.seen("/mpesa/b2c/v3/paymentrequest")[0].json()
-    assert {k: body[k] for k in ("InitiatorName", "SecurityCredential", "CommandID", "Amount", "PartyA", "PartyB",
-                                 "ResultURL", "QueueTimeOutURL", "OriginatorConversationID")} == {
-        "InitiatorName": "api-user", "SecurityCredential": "encrypted-cred", "CommandID": "BusinessPayment",
-        "Amount": 50, "PartyA": "600999", "PartyB": "254712345678", "ResultURL": CALLBACK, "QueueTimeOutURL": CALLBACK,
-        "OriginatorConversationID": "TXN-9"}
+    assert {
+        k: body[k]
+        for k in (
+            "InitiatorName",
+            "SecurityCredential",
+            "CommandID",
+            "Amount",
+            "PartyA",
+            "PartyB",
+            "ResultURL",
+            "QueueTimeOutURL",
+            "OriginatorConversationID",
+        )
+    } == {
+        "InitiatorName": "api-user",
+        "SecurityCredential": "encrypted-cred",
+        "CommandID": "BusinessPayment",
+        "Amount": 50,
+        "PartyA": "600999",
+        "PartyB": "254712345678",
+        "ResultURL": CALLBACK,
+        "QueueTimeOutURL": CALLBACK,
+        "OriginatorConversationID": "TXN-9",
+    }
     assert result.status == PaymentStatus.PENDING and result.provider_reference.startswith("AG_")
     event = callback(gateway, fake.b2c_result(result.provider_reference))
-    assert (event.kind, event.provider_reference, event.amount) == (EventKind.PAYOUT_SUCCEEDED,
-                                                                    result.provider_reference, Decimal(50))
+    assert (event.kind, event.provider_reference, event.amount) == (
+        EventKind.PAYOUT_SUCCEEDED,
+        result.provider_reference,
+        Decimal(50),
+    )
     assert event.authorization_code and gateway.confirm_event(event) == event
 
 
@@ -371,9 +450,16 @@ def test_b2c_falls_back_to_the_configured_result_url(fake):
     assert fake.seen("/mpesa/b2c/")[0].json()["ResultURL"] == "https://pay.example/results/"
 
 
-@pytest.mark.parametrize("overrides,config", [({"amount": "50.50"}, {}), ({"currency": "USD"}, {}),
-                                              ({"destination": "friend@example.com"}, {}),
-                                              ({"callback_url": ""}, {}), ({}, {"initiator_name": ""})])
+@pytest.mark.parametrize(
+    "overrides,config",
+    [
+        ({"amount": "50.50"}, {}),
+        ({"currency": "USD"}, {}),
+        ({"destination": "friend@example.com"}, {}),
+        ({"callback_url": ""}, {}),
+        ({}, {"initiator_name": ""}),
+    ],
+)
 def test_b2c_refusals_happen_before_any_http(fake, overrides, config):
     with pytest.raises(GatewayError) as caught:
         make_gateway(fake, **config).payout(payout_request(**overrides))
@@ -409,8 +495,11 @@ def test_transaction_status_query_result_is_informational(fake, gateway):
     conversation = gateway.transaction_status(transaction_id=receipt, result_url=CALLBACK)
 
     sent = fake.seen("/mpesa/transactionstatus/v1/query")[0].json()
-    assert (sent["CommandID"], sent["TransactionID"], sent["Initiator"]) == ("TransactionStatusQuery", receipt,
-                                                                             "api-user")
+    assert (sent["CommandID"], sent["TransactionID"], sent["Initiator"]) == (
+        "TransactionStatusQuery",
+        receipt,
+        "api-user",
+    )
     url, body = fake.outbox[-1]
     event = callback(gateway, body)
     assert url == CALLBACK and conversation.startswith("AG_")

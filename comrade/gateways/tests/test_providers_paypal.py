@@ -31,8 +31,13 @@ def fake():
 
 
 def make_gateway(fake, **overrides) -> PayPalGateway:
-    config = {"client_id": "client", "client_secret": "secret", "webhook_id": "WH123", "base_url": fake.base_url,
-              "timeout": 0.5}
+    config = {
+        "client_id": "client",
+        "client_secret": "secret",
+        "webhook_id": "WH123",
+        "base_url": fake.base_url,
+        "timeout": 0.5,
+    }
     return PayPalGateway(PayPalConfig(**{**config, **overrides}))
 
 
@@ -42,8 +47,14 @@ def gateway(fake):
 
 
 def request(amount="10.50", currency="USD", key="TXN-1", return_url=RETURN_URL) -> PaymentRequest:
-    return PaymentRequest(reference="TXN-1", amount=Decimal(amount), currency=currency, description="Top up",
-                          idempotency_key=key, return_url=return_url)
+    return PaymentRequest(
+        reference="TXN-1",
+        amount=Decimal(amount),
+        currency=currency,
+        description="Top up",
+        idempotency_key=key,
+        return_url=return_url,
+    )
 
 
 def captured_order(fake, gateway) -> str:
@@ -119,8 +130,14 @@ def test_customer_approves_on_paypal_then_status_captures(fake, gateway):
     assert len(fake.seen(f"/v2/checkout/orders/{session.provider_reference}/capture")) == 1
 
 
-@pytest.mark.parametrize("outcome,expected", [("DECLINED", PaymentStatus.FAILED), ("PENDING", PaymentStatus.AUTHORIZED),
-                                              ("INSTRUMENT_DECLINED", PaymentStatus.FAILED)])
+@pytest.mark.parametrize(
+    "outcome,expected",
+    [
+        ("DECLINED", PaymentStatus.FAILED),
+        ("PENDING", PaymentStatus.AUTHORIZED),
+        ("INSTRUMENT_DECLINED", PaymentStatus.FAILED),
+    ],
+)
 def test_capture_outcomes(fake, gateway, outcome, expected):
     fake.capture_outcome = outcome
     order_id = gateway.create_payment(request()).provider_reference
@@ -308,8 +325,10 @@ def test_webhook_for_another_webhook_id_is_rejected(fake, gateway):
         gateway.verify_webhook(headers=headers, body=body)
 
 
-@pytest.mark.parametrize("cert_url", ["https://evil.example/cert.pem", "http://api.paypal.com/cert",
-                                      "https://api.paypal.com.evil.example/cert"])
+@pytest.mark.parametrize(
+    "cert_url",
+    ["https://evil.example/cert.pem", "http://api.paypal.com/cert", "https://api.paypal.com.evil.example/cert"],
+)
 def test_foreign_cert_url_is_rejected_without_asking_paypal(fake, gateway, cert_url):
     body, headers = fake.capture_webhook(captured_order(fake, gateway))
 
@@ -319,8 +338,16 @@ def test_foreign_cert_url_is_rejected_without_asking_paypal(fake, gateway, cert_
     assert fake.seen("/v1/notifications/") == []
 
 
-@pytest.mark.parametrize("missing", ["PAYPAL-TRANSMISSION-ID", "PAYPAL-TRANSMISSION-SIG", "PAYPAL-CERT-URL",
-                                     "PAYPAL-AUTH-ALGO", "PAYPAL-TRANSMISSION-TIME"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "PAYPAL-TRANSMISSION-ID",
+        "PAYPAL-TRANSMISSION-SIG",
+        "PAYPAL-CERT-URL",
+        "PAYPAL-AUTH-ALGO",
+        "PAYPAL-TRANSMISSION-TIME",
+    ],
+)
 def test_missing_transmission_headers_are_rejected(fake, gateway, missing):
     body, headers = fake.capture_webhook(captured_order(fake, gateway))
 
@@ -390,19 +417,29 @@ def test_capture_refunded_webhook(fake, gateway):
     order_id = captured_order(fake, gateway)
     result = gateway.refund(provider_reference=order_id, amount=Decimal("4.00"), currency="USD", idempotency_key="RF-1")
 
-    event = gateway.verify_webhook(**_delivery(fake.signed_webhook("PAYMENT.CAPTURE.REFUNDED",
-                                                                   fake.refunds[result.provider_reference])))
+    event = gateway.verify_webhook(
+        **_delivery(fake.signed_webhook("PAYMENT.CAPTURE.REFUNDED", fake.refunds[result.provider_reference]))
+    )
 
-    assert (event.kind, event.provider_reference, event.amount) == (EventKind.REFUND_SUCCEEDED,
-                                                                    result.provider_reference, Decimal("4.00"))
+    assert (event.kind, event.provider_reference, event.amount) == (
+        EventKind.REFUND_SUCCEEDED,
+        result.provider_reference,
+        Decimal("4.00"),
+    )
 
 
 # --- payouts -----------------------------------------------------------------------------------
 
 
 def payout_request(destination="friend@example.com", key="TXN-9", amount="25.00") -> PayoutRequest:
-    return PayoutRequest(reference="TXN-9", amount=Decimal(amount), currency="USD", destination=destination,
-                         idempotency_key=key, description="Withdrawal")
+    return PayoutRequest(
+        reference="TXN-9",
+        amount=Decimal(amount),
+        currency="USD",
+        destination=destination,
+        idempotency_key=key,
+        description="Withdrawal",
+    )
 
 
 def test_payout_is_pending_until_its_item_webhook(fake, gateway):
@@ -410,12 +447,21 @@ def test_payout_is_pending_until_its_item_webhook(fake, gateway):
 
     body = fake.seen("/v1/payments/payouts")[0].json()
     assert body["sender_batch_header"]["sender_batch_id"] == "TXN-9"
-    assert body["items"][0] == {"recipient_type": "EMAIL", "receiver": "friend@example.com", "sender_item_id": "TXN-9",
-                                "amount": {"value": "25.00", "currency": "USD"}, "note": "Withdrawal"}
+    assert body["items"][0] == {
+        "recipient_type": "EMAIL",
+        "receiver": "friend@example.com",
+        "sender_item_id": "TXN-9",
+        "amount": {"value": "25.00", "currency": "USD"},
+        "note": "Withdrawal",
+    }
     assert result.status == PaymentStatus.PENDING
     event = gateway.verify_webhook(**_delivery(fake.payout_webhook(result.provider_reference)))
     assert (event.kind, event.reference, event.provider_reference, event.amount) == (
-        EventKind.PAYOUT_SUCCEEDED, "TXN-9", result.provider_reference, Decimal("25.00"))
+        EventKind.PAYOUT_SUCCEEDED,
+        "TXN-9",
+        result.provider_reference,
+        Decimal("25.00"),
+    )
 
 
 def test_failed_payout_item_webhook(fake, gateway):
@@ -444,8 +490,9 @@ def test_invalid_payout_is_refused(fake, gateway):
     assert caught.value.retryable is False
 
 
-@pytest.mark.parametrize("destination,kind", [("friend@example.com", "EMAIL"), ("+14155550100", "PHONE"),
-                                              ("PAYERID123", "PAYPAL_ID")])
+@pytest.mark.parametrize(
+    "destination,kind", [("friend@example.com", "EMAIL"), ("+14155550100", "PHONE"), ("PAYERID123", "PAYPAL_ID")]
+)
 def test_recipient_type_follows_the_destination(fake, gateway, destination, kind):
     gateway.payout(payout_request(destination=destination))
 
@@ -455,26 +502,46 @@ def test_recipient_type_follows_the_destination(fake, gateway, destination, kind
 # --- certificate URL allow-list ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [
-    "https://api.paypal.com/v1/notifications/certs/CERT-360caa42",
-    "https://api-m.paypal.com/cert",
-    "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1",
-    "https://api-m.sandbox.paypal.com/cert",
-    "https://API.PAYPAL.COM/cert",
-    "https://api.paypal.com:443/cert",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.paypal.com/v1/notifications/certs/CERT-360caa42",
+        "https://api-m.paypal.com/cert",
+        "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1",
+        "https://api-m.sandbox.paypal.com/cert",
+        "https://API.PAYPAL.COM/cert",
+        "https://api.paypal.com:443/cert",
+    ],
+)
 def test_paypal_cert_urls_are_allowed(url):
     assert is_allowed_cert_url(url) is True
 
 
-@pytest.mark.parametrize("url", [
-    "", "not a url", "http://api.paypal.com/cert", "ftp://api.paypal.com/cert", "//api.paypal.com/cert",
-    "https://paypal.com/cert", "https://www.paypal.com/cert", "https://api.paypal.com.evil.com/cert",
-    "https://evil.com/api.paypal.com/cert", "https://api.paypal.com@evil.com/cert", "https://user:pw@api.paypal.com/c",
-    "https://evil.com#@api.paypal.com", "https://evil.com\\@api.paypal.com/", "https://api.paypal.com:8443/cert",
-    "https://api.paypal.com:notaport/cert", "https://api.paypal.com./cert", "https://api.paypal.com /cert",
-    "https://api.paypal.com\n.evil.com/cert", "file:///etc/passwd", "https://127.0.0.1/cert",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "not a url",
+        "http://api.paypal.com/cert",
+        "ftp://api.paypal.com/cert",
+        "//api.paypal.com/cert",
+        "https://paypal.com/cert",
+        "https://www.paypal.com/cert",
+        "https://api.paypal.com.evil.com/cert",
+        "https://evil.com/api.paypal.com/cert",
+        "https://api.paypal.com@evil.com/cert",
+        "https://user:pw@api.paypal.com/c",
+        "https://evil.com#@api.paypal.com",
+        "https://evil.com\\@api.paypal.com/",
+        "https://api.paypal.com:8443/cert",
+        "https://api.paypal.com:notaport/cert",
+        "https://api.paypal.com./cert",
+        "https://api.paypal.com /cert",
+        "https://api.paypal.com\n.evil.com/cert",
+        "file:///etc/passwd",
+        "https://127.0.0.1/cert",
+    ],
+)
 def test_other_cert_urls_are_refused(url):
     assert is_allowed_cert_url(url) is False
 

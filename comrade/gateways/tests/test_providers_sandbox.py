@@ -21,7 +21,9 @@ SECRET = "sandbox-secret"
 
 @pytest.fixture
 def gateway():
-    return SandboxGateway(SandboxConfig(webhook_secret=SECRET, checkout_base_url="https://pay.example/sandbox/checkout/"))
+    return SandboxGateway(
+        SandboxConfig(webhook_secret=SECRET, checkout_base_url="https://pay.example/sandbox/checkout/")
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +35,20 @@ def no_network(monkeypatch):
 
 
 def event(kind="payment.succeeded", **data) -> dict:
-    fields = {"reference": "TXN-1", "provider_reference": "sbx_abc", "amount": "40.00", "currency": "usd",
-              "authorization_code": "SBX-AUTH-1"}
+    fields = {
+        "reference": "TXN-1",
+        "provider_reference": "sbx_abc",
+        "amount": "40.00",
+        "currency": "usd",
+        "authorization_code": "SBX-AUTH-1",
+    }
     return {"id": "evt_1", "type": kind, "data": {**fields, **data}}
 
 
 def test_create_payment_points_at_the_hosted_checkout(gateway):
-    request = PaymentRequest(reference="TXN-1", amount=Decimal("40.00"), currency="USD", description="Top up",
-                             idempotency_key="TXN-1")
+    request = PaymentRequest(
+        reference="TXN-1", amount=Decimal("40.00"), currency="USD", description="Top up", idempotency_key="TXN-1"
+    )
 
     first, second = gateway.create_payment(request), gateway.create_payment(request)
 
@@ -71,12 +79,18 @@ def test_signature_header_format(gateway):
     assert json.loads(body) == event()
 
 
-@pytest.mark.parametrize("kind,expected", [
-    ("payment.succeeded", EventKind.PAYMENT_SUCCEEDED), ("payment.failed", EventKind.PAYMENT_FAILED),
-    ("payout.succeeded", EventKind.PAYOUT_SUCCEEDED), ("payout.failed", EventKind.PAYOUT_FAILED),
-    ("refund.succeeded", EventKind.REFUND_SUCCEEDED), ("refund.failed", EventKind.REFUND_FAILED),
-    ("something.else", EventKind.OTHER),
-])
+@pytest.mark.parametrize(
+    "kind,expected",
+    [
+        ("payment.succeeded", EventKind.PAYMENT_SUCCEEDED),
+        ("payment.failed", EventKind.PAYMENT_FAILED),
+        ("payout.succeeded", EventKind.PAYOUT_SUCCEEDED),
+        ("payout.failed", EventKind.PAYOUT_FAILED),
+        ("refund.succeeded", EventKind.REFUND_SUCCEEDED),
+        ("refund.failed", EventKind.REFUND_FAILED),
+        ("something.else", EventKind.OTHER),
+    ],
+)
 def test_event_kinds(gateway, kind, expected):
     body, headers = sign_event(event(kind, failure_reason="declined"), secret=SECRET)
 
@@ -163,11 +177,24 @@ def test_signed_non_object_body_is_rejected(gateway):
         gateway.verify_webhook(headers=headers, body=body)
 
 
-@pytest.mark.parametrize("amount,succeeds", [("10.00", True), ("10.14", True), ("10.13", False), ("0.13", False),
-                                             ("1000.13", False), ("10.130", False), ("13.00", True)])
+@pytest.mark.parametrize(
+    "amount,succeeds",
+    [
+        ("10.00", True),
+        ("10.14", True),
+        ("10.13", False),
+        ("0.13", False),
+        ("1000.13", False),
+        ("10.130", False),
+        ("13.00", True),
+    ],
+)
 def test_payouts_and_refunds_fail_only_for_amounts_ending_in_13_cents(gateway, amount, succeeds):
-    payout = gateway.payout(PayoutRequest(reference="TXN-2", amount=Decimal(amount), currency="USD",
-                                          destination="anywhere", idempotency_key="TXN-2"))
+    payout = gateway.payout(
+        PayoutRequest(
+            reference="TXN-2", amount=Decimal(amount), currency="USD", destination="anywhere", idempotency_key="TXN-2"
+        )
+    )
     refund = gateway.refund(provider_reference="sbx_abc", amount=Decimal(amount), currency="USD", idempotency_key="RF")
 
     expected = PaymentStatus.SUCCEEDED if succeeds else PaymentStatus.FAILED

@@ -28,15 +28,26 @@ def fake():
 
 @pytest.fixture
 def gateway(fake):
-    return StripeGateway(StripeConfig(
-        api_key="sk_test_fake", webhook_secret="whsec_fake", base_url=fake.base_url, timeout=0.5,
-        confirmation_url=f"{fake.base_url}/confirm/{{id}}?client_secret={{client_secret}}&return_url={{return_url}}",
-    ))
+    return StripeGateway(
+        StripeConfig(
+            api_key="sk_test_fake",
+            webhook_secret="whsec_fake",
+            base_url=fake.base_url,
+            timeout=0.5,
+            confirmation_url=f"{fake.base_url}/confirm/{{id}}?client_secret={{client_secret}}&return_url={{return_url}}",
+        )
+    )
 
 
 def request(amount="10.50", currency="USD", key="TXN-1", **overrides) -> PaymentRequest:
-    fields = {"reference": "TXN-1", "amount": Decimal(amount), "currency": currency, "description": "Top up",
-              "idempotency_key": key, "return_url": "https://pay.example/return?reference=TXN-1"}
+    fields = {
+        "reference": "TXN-1",
+        "amount": Decimal(amount),
+        "currency": currency,
+        "description": "Top up",
+        "idempotency_key": key,
+        "return_url": "https://pay.example/return?reference=TXN-1",
+    }
     return PaymentRequest(**{**fields, **overrides})
 
 
@@ -151,8 +162,9 @@ def test_unknown_intent_is_a_refusal(gateway):
 
 
 def test_wrong_api_key_is_a_refusal(fake):
-    gateway = StripeGateway(StripeConfig(api_key="sk_test_wrong", webhook_secret="whsec_fake", base_url=fake.base_url,
-                                         timeout=0.5))
+    gateway = StripeGateway(
+        StripeConfig(api_key="sk_test_wrong", webhook_secret="whsec_fake", base_url=fake.base_url, timeout=0.5)
+    )
 
     with pytest.raises(GatewayError) as caught:
         gateway.create_payment(request())
@@ -249,8 +261,9 @@ def test_tampered_webhook_body_is_rejected(fake, gateway):
         gateway.verify_webhook(headers=headers, body=body.replace(b'"amount": 1050', b'"amount": 9999'))
 
 
-@pytest.mark.parametrize("headers", [{}, {"Stripe-Signature": ""}, {"Stripe-Signature": "garbage"},
-                                     {"Stripe-Signature": "t=abc,v1=00"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Stripe-Signature": ""}, {"Stripe-Signature": "garbage"}, {"Stripe-Signature": "t=abc,v1=00"}]
+)
 def test_missing_or_malformed_signature_is_rejected(fake, gateway, headers):
     body, _ = fake.payment_webhook(paid_intent(fake, gateway))
 
@@ -336,8 +349,11 @@ def test_pending_refund_then_webhooks(fake, gateway):
 
     fake.refunds[result.provider_reference]["status"] = "succeeded"
     event = gateway.verify_webhook(**_delivery(fake.refund_webhook(result.provider_reference)))
-    assert (event.kind, event.provider_reference, event.amount) == (EventKind.REFUND_SUCCEEDED,
-                                                                    result.provider_reference, Decimal("5.00"))
+    assert (event.kind, event.provider_reference, event.amount) == (
+        EventKind.REFUND_SUCCEEDED,
+        result.provider_reference,
+        Decimal("5.00"),
+    )
 
     fake.refunds[result.provider_reference]["status"] = "failed"
     event = gateway.verify_webhook(**_delivery(fake.refund_webhook(result.provider_reference)))
@@ -345,22 +361,41 @@ def test_pending_refund_then_webhooks(fake, gateway):
 
 
 def test_charge_refunded_webhook_uses_the_latest_refund(fake, gateway):
-    charge = {"id": "ch_1", "object": "charge", "currency": "usd", "payment_intent": "pi_1", "amount_refunded": 700,
-              "refunds": {"data": [{"id": "re_old", "amount": 200, "status": "succeeded", "created": 1},
-                                   {"id": "re_new", "amount": 500, "status": "succeeded", "created": 2}]}}
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "currency": "usd",
+        "payment_intent": "pi_1",
+        "amount_refunded": 700,
+        "refunds": {
+            "data": [
+                {"id": "re_old", "amount": 200, "status": "succeeded", "created": 1},
+                {"id": "re_new", "amount": 500, "status": "succeeded", "created": 2},
+            ]
+        },
+    }
 
     event = gateway.verify_webhook(**_delivery(fake.signed_webhook("charge.refunded", charge)))
 
-    assert (event.kind, event.provider_reference, event.amount) == (EventKind.REFUND_SUCCEEDED, "re_new",
-                                                                    Decimal("5.00"))
+    assert (event.kind, event.provider_reference, event.amount) == (
+        EventKind.REFUND_SUCCEEDED,
+        "re_new",
+        Decimal("5.00"),
+    )
 
 
 # --- payouts -----------------------------------------------------------------------------------
 
 
 def payout_request(amount="25.00", destination="ba_123", key="TXN-9") -> PayoutRequest:
-    return PayoutRequest(reference="TXN-9", amount=Decimal(amount), currency="USD", destination=destination,
-                         idempotency_key=key, description="Withdrawal")
+    return PayoutRequest(
+        reference="TXN-9",
+        amount=Decimal(amount),
+        currency="USD",
+        destination=destination,
+        idempotency_key=key,
+        description="Withdrawal",
+    )
 
 
 def test_payout_is_pending_until_the_paid_webhook(fake, gateway):
@@ -369,12 +404,21 @@ def test_payout_is_pending_until_the_paid_webhook(fake, gateway):
     assert result.status == PaymentStatus.PENDING
     sent = fake.seen("/v1/payouts")[0]
     assert sent.header("Idempotency-Key") == "TXN-9"
-    assert parse_form(sent.body) == {"amount": "2500", "currency": "usd", "destination": "ba_123",
-                                     "description": "Withdrawal", "metadata": {"reference": "TXN-9"}}
+    assert parse_form(sent.body) == {
+        "amount": "2500",
+        "currency": "usd",
+        "destination": "ba_123",
+        "description": "Withdrawal",
+        "metadata": {"reference": "TXN-9"},
+    }
     fake.settle_payout(result.provider_reference, paid=True)
     event = gateway.verify_webhook(**_delivery(fake.payout_webhook(result.provider_reference)))
     assert (event.kind, event.reference, event.provider_reference, event.amount) == (
-        EventKind.PAYOUT_SUCCEEDED, "TXN-9", result.provider_reference, Decimal("25.00"))
+        EventKind.PAYOUT_SUCCEEDED,
+        "TXN-9",
+        result.provider_reference,
+        Decimal("25.00"),
+    )
 
 
 def test_failed_payout_webhook_carries_the_reason(fake, gateway):
@@ -420,5 +464,8 @@ def _delivery(signed: tuple[bytes, dict]) -> dict:
 
 
 def test_fake_parses_nested_form_fields():
-    assert parse_form(b"a=1&metadata[reference]=TXN-1&x[y][z]=2") == {"a": "1", "metadata": {"reference": "TXN-1"},
-                                                                      "x": {"y": {"z": "2"}}}
+    assert parse_form(b"a=1&metadata[reference]=TXN-1&x[y][z]=2") == {
+        "a": "1",
+        "metadata": {"reference": "TXN-1"},
+        "x": {"y": {"z": "2"}},
+    }

@@ -184,3 +184,22 @@ def test_rate_limit_answers_429_with_retry_after(api, bob, monkeypatch):
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
     assert response.data["code"] == "throttled"
     cache.clear()
+
+
+def test_a_refused_request_gives_its_idempotency_key_back(api, user, bob):
+    refused = api.post(URL, body(bob, amount="-1"), HTTP_IDEMPOTENCY_KEY="k2")
+    assert refused.status_code == 400
+    assert api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="k2").status_code == 201
+    assert balance_of(user) == Decimal("75.00")
+
+
+def test_a_key_whose_first_request_never_answered_is_not_run_again(api, user, bob, settings):
+    from comrade.core.models import IdempotencyRecord
+
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0
+    first = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="k3")
+    assert first.status_code == 201
+    IdempotencyRecord.objects.filter(key="k3").update(response_status=None, response_body=None)
+    again = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="k3")
+    assert again.status_code == 409 and again.data["code"] == "idempotency_request_in_progress"
+    assert balance_of(user) == Decimal("75.00")
