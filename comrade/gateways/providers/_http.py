@@ -2,8 +2,9 @@
 
 import hmac
 import json
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -96,3 +97,29 @@ def check_freshness(timestamp: float, *, tolerance: int, now: float | None = Non
 
 def hmac_hex(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), "sha256").hexdigest()
+
+
+class TokenCache:
+    """An OAuth client-credentials token, shared by threads and kept until `margin_seconds`
+    before it expires. `fetch` asks the provider and returns its JSON ({"access_token",
+    "expires_in"})."""
+
+    def __init__(self, fetch: Callable[[], dict[str, Any]], *, margin_seconds: float = 60):
+        self._fetch = fetch
+        self._margin = margin_seconds
+        self._lock = threading.Lock()
+        self._token = ""
+        self._expires = 0.0
+
+    def get(self) -> str:
+        with self._lock:
+            if not self._token or time.monotonic() >= self._expires:
+                payload = self._fetch()
+                self._token = str(payload.get("access_token", ""))
+                lifetime = float(payload.get("expires_in") or 0)
+                self._expires = time.monotonic() + max(lifetime - self._margin, 0)
+            return self._token
+
+    def forget(self) -> None:
+        with self._lock:
+            self._token, self._expires = "", 0.0

@@ -25,8 +25,6 @@ customers back with a B2C payout instead.
 import base64
 import hmac
 import re
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -35,7 +33,7 @@ from typing import Any
 
 import requests
 
-from comrade.gateways.providers._http import body_json, parse_json_body, refusal, send
+from comrade.gateways.providers._http import TokenCache, body_json, parse_json_body, refusal, send
 from comrade.gateways.providers.base import (
     EventKind,
     Gateway,
@@ -118,9 +116,7 @@ class MpesaGateway(Gateway):
     def __init__(self, config: MpesaConfig):
         self.config = config
         self.session = requests.Session()
-        self._token = ""
-        self._token_expires = 0.0
-        self._token_lock = threading.Lock()
+        self._tokens = TokenCache(self._fetch_token, margin_seconds=TOKEN_MARGIN_SECONDS)
 
     def check_amount(self, amount: Decimal, currency: str) -> None:
         whole_shillings(amount, currency)
@@ -266,10 +262,10 @@ class MpesaGateway(Gateway):
     # --- HTTP -----------------------------------------------------------------------------------
 
     def _api(self, path: str, body: dict, *, accept_5xx: bool = False) -> requests.Response:
-        response = self._post(path, body, self._access_token(), accept_5xx)
+        response = self._post(path, body, self._tokens.get(), accept_5xx)
         if response.status_code == 401 or _error_code(response) == INVALID_TOKEN:
-            self._forget_token()
-            response = self._post(path, body, self._access_token(), accept_5xx)
+            self._tokens.forget()
+            response = self._post(path, body, self._tokens.get(), accept_5xx)
         return response
 
     def _post(self, path: str, body: dict, token: str, accept_5xx: bool) -> requests.Response:
@@ -284,28 +280,17 @@ class MpesaGateway(Gateway):
             headers={"Authorization": f"Bearer {token}"},
         )
 
-    def _access_token(self) -> str:
-        with self._token_lock:
-            if self._token and time.monotonic() < self._token_expires:
-                return self._token
-            response = send(
-                self.session,
-                "GET",
-                f"{self.config.base_url}/oauth/v1/generate",
-                timeout=self.config.timeout,
-                provider="mpesa",
-                params={"grant_type": "client_credentials"},
-                auth=(self.config.consumer_key, self.config.consumer_secret),
-            )
-            payload = self._ok(response)
-            self._token = str(payload.get("access_token", ""))
-            lifetime = float(payload.get("expires_in") or 0)
-            self._token_expires = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, 0)
-            return self._token
-
-    def _forget_token(self) -> None:
-        with self._token_lock:
-            self._token, self._token_expires = "", 0.0
+    def _fetch_token(self) -> dict[str, Any]:
+        response = send(
+            self.session,
+            "GET",
+            f"{self.config.base_url}/oauth/v1/generate",
+            timeout=self.config.timeout,
+            provider="mpesa",
+            params={"grant_type": "client_credentials"},
+            auth=(self.config.consumer_key, self.config.consumer_secret),
+        )
+        return self._ok(response)
 
     def _ok(self, response: requests.Response) -> dict[str, Any]:
         if 200 <= response.status_code < 300:

@@ -16,8 +16,6 @@ webhooks verified by PayPal's own verify-webhook-signature endpoint.
 """
 
 import re
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,7 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from comrade.gateways.providers._http import body_json, header, parse_json_body, refusal, send
+from comrade.gateways.providers._http import TokenCache, body_json, header, parse_json_body, refusal, send
 from comrade.gateways.providers.base import (
     EventKind,
     Gateway,
@@ -105,9 +103,7 @@ class PayPalGateway(Gateway):
     def __init__(self, config: PayPalConfig):
         self.config = config
         self.session = requests.Session()
-        self._token = ""
-        self._token_expires = 0.0
-        self._token_lock = threading.Lock()
+        self._tokens = TokenCache(self._fetch_token, margin_seconds=TOKEN_MARGIN_SECONDS)
 
     # --- money in -------------------------------------------------------------------------------
 
@@ -253,10 +249,10 @@ class PayPalGateway(Gateway):
     # --- HTTP -----------------------------------------------------------------------------------
 
     def _api(self, method: str, path: str, *, json: dict | None = None, request_id: str = "") -> requests.Response:
-        response = self._send(method, path, json, request_id, self._access_token())
+        response = self._send(method, path, json, request_id, self._tokens.get())
         if response.status_code == 401:
-            self._forget_token()
-            response = self._send(method, path, json, request_id, self._access_token())
+            self._tokens.forget()
+            response = self._send(method, path, json, request_id, self._tokens.get())
         return response
 
     def _send(self, method: str, path: str, body: dict | None, request_id: str, token: str) -> requests.Response:
@@ -273,29 +269,18 @@ class PayPalGateway(Gateway):
             headers=headers,
         )
 
-    def _access_token(self) -> str:
-        with self._token_lock:
-            if self._token and time.monotonic() < self._token_expires:
-                return self._token
-            response = send(
-                self.session,
-                "POST",
-                f"{self.config.base_url}/v1/oauth2/token",
-                timeout=self.config.timeout,
-                provider="paypal",
-                auth=(self.config.client_id, self.config.client_secret),
-                data={"grant_type": "client_credentials"},
-                headers={"Accept": "application/json"},
-            )
-            payload = self._ok(response)
-            self._token = str(payload.get("access_token", ""))
-            lifetime = float(payload.get("expires_in") or 0)
-            self._token_expires = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, 0)
-            return self._token
-
-    def _forget_token(self) -> None:
-        with self._token_lock:
-            self._token, self._token_expires = "", 0.0
+    def _fetch_token(self) -> dict[str, Any]:
+        response = send(
+            self.session,
+            "POST",
+            f"{self.config.base_url}/v1/oauth2/token",
+            timeout=self.config.timeout,
+            provider="paypal",
+            auth=(self.config.client_id, self.config.client_secret),
+            data={"grant_type": "client_credentials"},
+            headers={"Accept": "application/json"},
+        )
+        return self._ok(response)
 
     def _ok(self, response: requests.Response) -> dict[str, Any]:
         if 200 <= response.status_code < 300:
