@@ -257,3 +257,6 @@ STRIPE_CONFIRMATION_URL = env_str("STRIPE_CONFIRMATION_URL")  # only for test se
 # A retry that arrives while the first request with its Idempotency-Key is still running waits
 # this long for the first answer before it is told 409.
 IDEMPOTENCY_WAIT_SECONDS = env_int("IDEMPOTENCY_WAIT_SECONDS", 10)
+# A request that claimed an Idempotency-Key and did not answer within this long is taken as dead
+# (see comrade/core/idempotency.py); keep it above the longest request (gunicorn's timeout).
+IDEMPOTENCY_STALE_SECONDS = env_int("IDEMPOTENCY_STALE_SECONDS", 120)

@@ -9,18 +9,24 @@ payment provider over the network, and no lock may be held meanwhile):
    (the services are atomic: an exception means nothing was written).
 
 A retry that finds the key answered replays the answer. One that arrives while the first is still
-running waits for it (up to IDEMPOTENCY_WAIT_SECONDS) and then replays it, or answers 409. A claim
-whose request died between the two steps is never run again: its retries get 409 and the client
-checks its transactions, because running it again could move money twice.
+running waits for it (up to IDEMPOTENCY_WAIT_SECONDS) and then replays it, or answers 409.
+
+Every transaction opened while a claimed request runs is linked to its claim. So when a request
+died between the two steps (a killed worker), a retry after IDEMPOTENCY_STALE_SECONDS can tell:
+no linked transaction means no money moved, and the work is run again; otherwise the retry gets
+409 with the transactions the interrupted request made, and nothing is run twice.
 """
 
 import hashlib
 import json
 import time
+from contextvars import ContextVar
+from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -30,6 +36,12 @@ from comrade.core.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 POLL_SECONDS = 0.05
+_current_record: ContextVar[int | None] = ContextVar("idempotency_record", default=None)
+
+
+def current_idempotency_record_id() -> int | None:
+    """The claim of the request being served, for transaction_open to link to."""
+    return _current_record.get()
 
 
 def _fingerprint(request) -> str:
@@ -63,6 +75,8 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
             status_code=422,
         )
     record = _wait_for_answer(record)
+    if record is not None and record.response_status is None and _is_stale(record):
+        _interrupted(record)
     if record is None or record.response_status is None:
         raise ApplicationError(
             "idempotency_request_in_progress",
@@ -73,6 +87,31 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     response = Response(record.response_body, status=record.response_status)
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _is_stale(record: IdempotencyRecord) -> bool:
+    return record.created_at < timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS)
+
+
+class _RunAgain(Exception):
+    pass
+
+
+def _interrupted(record: IdempotencyRecord) -> None:
+    """The request that claimed this key died. Without a transaction it moved nothing: release the
+    key (the caller claims it again). Otherwise say what it did."""
+    from comrade.ledger.serializers import TransactionSerializer
+
+    transactions = list(record.transactions.order_by("id"))
+    if not transactions:
+        IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+        raise _RunAgain
+    raise ApplicationError(
+        "idempotency_request_interrupted",
+        "The request with this Idempotency-Key was interrupted after it started; here is what it did.",
+        status_code=409,
+        extra={"transactions": TransactionSerializer(transactions, many=True).data},
+    )
 
 
 def _store(record: IdempotencyRecord, response: Response) -> None:
@@ -93,12 +132,20 @@ def idempotent(view_method):
         fingerprint = _fingerprint(request)
         record, created = _claim(request.user, key, fingerprint)
         if not created:
-            return _replay(record, fingerprint)
+            try:
+                return _replay(record, fingerprint)
+            except _RunAgain:
+                record, created = _claim(request.user, key, fingerprint)
+                if not created:
+                    return _replay(record, fingerprint)
+        context = _current_record.set(record.pk)
         try:
             response = view_method(self, request, *args, **kwargs)
         except BaseException:
             record.delete()
             raise
+        finally:
+            _current_record.reset(context)
         _store(record, response)
         return response
 

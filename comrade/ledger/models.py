@@ -144,6 +144,9 @@ class TransactionToken(models.Model):
     related_transaction = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="related_transactions"
     )
+    idempotency_record = models.ForeignKey(
+        "core.IdempotencyRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

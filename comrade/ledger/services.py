@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from comrade.core.errors import ApplicationError
+from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
     LedgerAccount,
     LedgerEntry,
@@ -120,7 +121,10 @@ def transition(txn: TransactionToken, to_status: str, *, reason: str = "") -> Tr
 
 
 def transaction_open(**fields) -> TransactionToken:
-    """Create a PENDING transaction (step 1: the token) with its first audit row."""
+    """Create a PENDING transaction (step 1: the token) with its first audit row. It is linked to
+    the Idempotency-Key of the request that opened it, if any, so an interrupted request can be
+    told apart from one that never moved money."""
+    fields.setdefault("idempotency_record_id", current_idempotency_record_id())
     txn = TransactionToken.objects.create(status=Status.PENDING, **fields)
     TransactionStatusChange.objects.create(transaction=txn, from_status="", to_status=Status.PENDING)
     return txn

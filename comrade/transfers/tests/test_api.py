@@ -203,3 +203,40 @@ def test_a_key_whose_first_request_never_answered_is_not_run_again(api, user, bo
     again = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="k3")
     assert again.status_code == 409 and again.data["code"] == "idempotency_request_in_progress"
     assert balance_of(user) == Decimal("75.00")
+
+
+def test_a_dead_request_that_moved_no_money_is_run_again(api, user, bob, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from comrade.core.models import IdempotencyRecord
+
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0
+    api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="probe")
+    fingerprint = IdempotencyRecord.objects.get(key="probe").fingerprint
+    # A worker that was killed right after claiming "k5": no answer, no transaction.
+    claim = IdempotencyRecord.objects.create(user=user, key="k5", fingerprint=fingerprint)
+    old = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS + 1)
+    IdempotencyRecord.objects.filter(pk=claim.pk).update(created_at=old)
+    retried = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="k5")
+    assert retried.status_code == 201
+    assert balance_of(user) == Decimal("50.00")
+    assert IdempotencyRecord.objects.get(key="k5").response_status == 201
+
+
+def test_a_dead_request_that_moved_money_is_reported_not_repeated(api, user, bob, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from comrade.core.models import IdempotencyRecord
+
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0
+    first = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="k6")
+    old = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS + 1)
+    IdempotencyRecord.objects.filter(key="k6").update(response_status=None, response_body=None, created_at=old)
+    again = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="k6")
+    assert again.status_code == 409 and again.data["code"] == "idempotency_request_interrupted"
+    assert [t["token"] for t in again.data["transactions"]] == [first.data["token"]]
+    assert balance_of(user) == Decimal("75.00")
