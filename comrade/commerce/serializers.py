@@ -70,7 +70,7 @@ class ProductCheckoutSerializer(CheckoutSerializer):
 
 class PurchaseSerializer(serializers.ModelSerializer):
     product_name = serializers.CharField(source="product.name", read_only=True, default=None)
-    payment_item_name = serializers.CharField(source="payment_item.name", read_only=True, default=None)
+    payment_item_name = serializers.CharField(source="payment_item.name", read_only=True, default=None, allow_null=True)
     unit_price = MoneyOutField()
     total = MoneyOutField()
     transaction = TransactionSerializer(read_only=True)

@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
 from comrade.commerce.api import PaymentItemViewSet, ProductViewSet, PurchaseViewSet, SubscriptionViewSet
+from comrade.core.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("products", ProductViewSet, basename="product")
 router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("payment-items", PaymentItemViewSet, basename="payment-item")

@@ -87,6 +87,7 @@ class PaymentGroupViewSet(
         group = services.group_update(group=self._group(), admin=request.user, **fields)
         return self._detail(group)
 
+    @extend_schema(responses=PaymentGroupSerializer(many=True))
     @action(detail=False)
     def my_groups(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

@@ -54,6 +54,7 @@ class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         txn = wallet_fund(user=profile.user, funded_by=request.user, **data.validated_data)
         return Response(TransactionSerializer(txn).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(methods=["get"], responses=PaymentMethodSerializer(many=True))
     @extend_schema(methods=["post"], request=PaymentMethodSerializer, responses={201: PaymentMethodSerializer})
     @action(detail=False, methods=["get", "post"])
     def payment_methods(self, request):

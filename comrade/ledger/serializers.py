@@ -58,7 +58,8 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 class TransactionSerializer(serializers.ModelSerializer):
     amount = MoneyOutField()
     sender = serializers.PrimaryKeyRelatedField(read_only=True)
-    receiver = serializers.PrimaryKeyRelatedField(read_only=True)
+    receiver = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    related_transaction = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     status_history = StatusChangeSerializer(source="status_changes", many=True, read_only=True)
     next_action = serializers.SerializerMethodField()
 

@@ -1,7 +1,6 @@
-from rest_framework.routers import SimpleRouter
-
+from comrade.core.routers import Router
 from comrade.ledger.api import PaymentProfileViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("payment-profiles", PaymentProfileViewSet, basename="payment-profile")
 urlpatterns = router.urls

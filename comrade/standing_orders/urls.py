@@ -1,7 +1,6 @@
-from rest_framework.routers import SimpleRouter
-
+from comrade.core.routers import Router
 from comrade.standing_orders.api import StandingOrderViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("standing-orders", StandingOrderViewSet, basename="standing-order")
 urlpatterns = router.urls

@@ -53,6 +53,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return transaction_response(txn)
 
+    @extend_schema(responses=TransactionSerializer(many=True))
     @action(detail=False, pagination_class=NewestFirstCursorPagination)
     def history(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

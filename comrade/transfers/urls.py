@@ -1,7 +1,6 @@
-from rest_framework.routers import SimpleRouter
-
+from comrade.core.routers import Router
 from comrade.transfers.api import TransactionViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("transactions", TransactionViewSet, basename="transaction")
 urlpatterns = router.urls

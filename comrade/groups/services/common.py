@@ -9,7 +9,7 @@ from comrade.groups.models import GroupMembers, PaymentGroups
 def lock_group(group: PaymentGroups) -> PaymentGroups:
     """Every writer of a group's money or membership locks the group row first, then the ledger
     accounts (in pk order, by the ledger), then targets and member rows: one fixed order."""
-    return PaymentGroups.objects.select_for_update().select_related("pot", "admin").get(pk=group.pk)
+    return PaymentGroups.objects.select_for_update(of=("self",)).select_related("pot", "admin").get(pk=group.pk)
 
 
 def require_member(group: PaymentGroups, user) -> GroupMembers:

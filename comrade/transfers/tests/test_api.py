@@ -240,3 +240,16 @@ def test_a_dead_request_that_moved_money_is_reported_not_repeated(api, user, bob
     assert again.status_code == 409 and again.data["code"] == "idempotency_request_interrupted"
     assert [t["token"] for t in again.data["transactions"]] == [first.data["token"]]
     assert balance_of(user) == Decimal("75.00")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/payments/transactions/abc/",
+        "/payments/payment-groups/n/contributions_list/",
+        "/payments/standing-orders/%C3%89/",
+        "/payments/products/null/",
+    ],
+)
+def test_non_numeric_ids_are_404_not_500(api, path):
+    assert api.get(path).status_code == 404
