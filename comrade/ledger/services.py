@@ -16,6 +16,8 @@ from django.utils import timezone
 from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
+    ALLOWED_TRANSITIONS,
+    IllegalTransition,
     LedgerAccount,
     LedgerEntry,
     PaymentProfile,
@@ -87,7 +89,10 @@ def post(*, txn: TransactionToken, legs: Sequence[Leg]) -> list[LedgerEntry]:
         else:
             account.total_out -= leg.amount
         entries.append(LedgerEntry(transaction=txn, account=account, amount=leg.amount, balance_after=account.balance))
-    LedgerAccount.objects.bulk_update(accounts.values(), ["balance", "total_in", "total_out"])
+    for account in accounts.values():
+        LedgerAccount.objects.filter(pk=account.pk).update(
+            balance=account.balance, total_in=account.total_in, total_out=account.total_out
+        )
     return LedgerEntry.objects.bulk_create(entries)
 
 
@@ -139,9 +144,26 @@ def settle(txn: TransactionToken, legs: Sequence[Leg]) -> TransactionToken:
         post(txn=txn, legs=legs)
     except InsufficientFunds as exc:
         return transition(txn, Status.FAILED, reason=exc.message)
-    transition(txn, Status.AUTHORIZED)
-    transition(txn, Status.VERIFIED)
-    return transition(txn, Status.COMPLETED)
+    return _advance(txn, [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED])
+
+
+def _advance(txn: TransactionToken, path: Sequence[str]) -> TransactionToken:
+    """Walk the state machine through `path`, checking every step, then write the transaction
+    once and its audit rows in one insert (the hot path of every internal payment)."""
+    changes = []
+    for to_status in path:
+        if to_status not in ALLOWED_TRANSITIONS[txn.status]:
+            raise IllegalTransition(f"{txn.status} -> {to_status} is not allowed.")
+        changes.append(TransactionStatusChange(transaction=txn, from_status=txn.status, to_status=to_status))
+        txn.status = to_status
+    now = timezone.now()
+    txn.verification_date = now if Status.VERIFIED in path else txn.verification_date
+    TransactionToken.objects.filter(pk=txn.pk).update(
+        status=txn.status, verification_date=txn.verification_date, updated_at=now
+    )
+    txn._stored = {"token": txn.token, "status": txn.status}
+    TransactionStatusChange.objects.bulk_create(changes)
+    return txn
 
 
 def wallet_account_id(user) -> int:
