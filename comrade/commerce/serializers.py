@@ -113,6 +113,7 @@ class PlanSerializer(serializers.Serializer):
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
+    next_subscription_type = serializers.CharField(read_only=True, allow_blank=True)
     price = MoneyOutField()
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -53,7 +53,16 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return transaction_response(txn)
 
-    @extend_schema(responses=TransactionSerializer(many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "TransactionHistoryPage",
+            {
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": TransactionSerializer(many=True),
+            },
+        )
+    )
     @action(detail=False, pagination_class=NewestFirstCursorPagination)
     def history(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

@@ -253,3 +253,9 @@ def test_a_dead_request_that_moved_money_is_reported_not_repeated(api, user, bob
 )
 def test_non_numeric_ids_are_404_not_500(api, path):
     assert api.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("value", ["6711-02-07T11:24:39+18:57", "9999-12-31T23:59:59-05:00"])
+def test_history_dates_with_odd_offsets_are_answered_not_500(api, value):
+    response = api.get("/payments/transactions/", {"created_after": value})
+    assert response.status_code in (200, 400)
