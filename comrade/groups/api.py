@@ -174,7 +174,7 @@ class PaymentGroupViewSet(
         return transaction_response(txn)
 
     @extend_schema(request=RotationSerializer, responses=MemberSerializer(many=True))
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def rotation(self, request, pk=None):
         group = self._group()
         fields = validated(RotationSerializer, request)

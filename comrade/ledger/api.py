@@ -56,7 +56,7 @@ class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
 
     @extend_schema(methods=["get"], responses=PaymentMethodSerializer(many=True))
     @extend_schema(methods=["post"], request=PaymentMethodSerializer, responses={201: PaymentMethodSerializer})
-    @action(detail=False, methods=["get", "post"])
+    @action(detail=False, methods=["get", "post"], pagination_class=None)
     def payment_methods(self, request):
         profile = profile_for(request.user)
         if request.method == "GET":
