@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run migrate demo test test-sqlite test-postgres scheduler worker beat lint format clean
+.PHONY: help install run migrate demo test test-sqlite test-postgres bench reliability scheduler worker beat lint format clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,12 @@ test-sqlite: install ## the suite on SQLite only
 
 test-postgres: install ## the suite on PostgreSQL only (starts the local cluster)
 	DATABASE_URL=$$(scripts/ensure-postgres.sh) $(PY) -m pytest --create-db
+
+bench: install ## benchmarks on their own databases; results in bench/results/ (docs/performance.md)
+	@scripts/bench.sh
+
+reliability: install ## money invariants under load, SIGKILL, idempotency storms, access matrix, schemathesis
+	@scripts/reliability.sh
 
 scheduler: install ## the embedded scheduler loop on its own (make run already starts it)
 	$(PY) manage.py run_scheduler

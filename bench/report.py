@@ -1,0 +1,127 @@
+"""The markdown table of one `make bench` run (the JSON next to it holds every figure)."""
+
+from bench.infra.results import markdown_table
+
+PATHS = [("http", "HTTP (gunicorn)"), ("service", "service layer"), ("sql", "bare SQL floor")]
+
+
+def markdown(document: dict) -> str:
+    machine, knobs, found = document["machine"], document["knobs"], document["results"]
+    parts = [
+        f"# Benchmark run {document['started'][:19]}Z\n",
+        f"{machine['cpus']} CPUs ({machine['cpu_model']}), {machine['memory_gb']} GB, Python {machine['python']},"
+        f" {machine['postgres']}, commit {machine['commit']}. Clients {knobs['clients']},"
+        f" gunicorn workers {knobs['workers']}, {knobs['seconds']}s per measurement"
+        f" after {knobs['warmup']}s warm-up.\n",
+    ]
+    parts += [_transfers(found), _history(found), _standing_orders(found), _group_pot(found), _ledger(found)]
+    if document["violations"]:
+        parts.append("## Violations\n\n" + "\n".join(f"- {v}" for v in document["violations"]) + "\n")
+    return "\n".join(p for p in parts if p)
+
+
+def _transfers(found: dict) -> str:
+    rows = []
+    for key in ("transfers_postgresql", "transfers_sqlite"):
+        result = found.get(key)
+        if not result or result.get("crashed"):
+            continue
+        floor = result["sql"]["per_second"]
+        for path, label in PATHS:
+            r = result[path]
+            rows.append(
+                [
+                    result["database"],
+                    label,
+                    r["per_second"],
+                    r["p50_ms"],
+                    r["p99_ms"],
+                    r["errors"],
+                    f"{r['per_second'] / floor:.3f}" if floor else "-",
+                ]
+            )
+    if not rows:
+        return ""
+    headers = ["database", "path", "transfers/s", "p50 ms", "p99 ms", "errors", "/ bare SQL"]
+    return "## Transfers\n\n" + markdown_table(headers, rows)
+
+
+def _history(found: dict) -> str:
+    result = found.get("history")
+    if not result or result.get("crashed"):
+        return ""
+    rows = [
+        [label, result[key]["ops"], result[key]["p50_ms"], result[key]["p99_ms"]]
+        for key, label in (
+            ("first_page", "history, first page (hot user)"),
+            ("deep_page", f"history, {result['deep_offset']:,} rows deep (cursor)"),
+            ("typical_user_first_page", "history, first page (typical user)"),
+            ("list_first_page", "list ?page=1"),
+            ("list_deep_page", f"list ?page=N, {result['deep_offset']:,} rows deep (offset)"),
+        )
+    ]
+    head = (
+        f"## History\n\n{result['transactions']:,} transactions; the hot user has"
+        f" {result['hot_user_transactions']:,}, a typical user {result['typical_user_transactions']:,}."
+        f" Loaded in {result['load_seconds']}s. Deep / first page: p50 x{result['deep_vs_first_p50']},"
+        f" p99 x{result['deep_vs_first_p99']}.\n\n"
+    )
+    return head + markdown_table(["request", "samples", "p50 ms", "p99 ms"], rows)
+
+
+def _standing_orders(found: dict) -> str:
+    r = found.get("standing_orders")
+    if not r or r.get("crashed"):
+        return ""
+    rows = [
+        [
+            r["orders_loaded"],
+            r["schedulers"],
+            r["seconds"],
+            r["orders_per_second"],
+            r["orders_paid_more_than_once"],
+            r["orders_paid_zero_times"],
+            "yes" if r["exactly_once"] else "NO",
+        ]
+    ]
+    headers = ["due orders", "schedulers", "seconds", "orders/s", "paid twice", "not paid", "exactly once"]
+    return "## Standing orders\n\n" + markdown_table(headers, rows)
+
+
+def _group_pot(found: dict) -> str:
+    r = found.get("group_pot")
+    if not r or r.get("crashed"):
+        return ""
+    c = r["contributions"]
+    rows = [
+        [
+            r["members"],
+            c["ops"],
+            c["errors"],
+            c["per_second"],
+            c["p50_ms"],
+            c["p99_ms"],
+            r["pot"],
+            "yes" if r["pot_equals_sum"] else "NO",
+        ]
+    ]
+    headers = ["members", "contributions", "refused", "per second", "p50 ms", "p99 ms", "pot", "pot == sum"]
+    return "## Hot group pot\n\n" + markdown_table(headers, rows)
+
+
+def _ledger(found: dict) -> str:
+    rows = []
+    for key, result in found.items():
+        if result.get("crashed"):
+            rows.append([key, "CRASHED", "-"])
+            continue
+        for ledger_key in ("ledger_after_load", "ledger"):
+            if ledger_key in result:
+                rows.append(
+                    [
+                        f"{key} ({ledger_key})",
+                        "ok" if result[ledger_key]["ok"] else "FAILED",
+                        result[ledger_key]["seconds"],
+                    ]
+                )
+    return "## verify_ledger\n\n" + markdown_table(["after", "result", "seconds"], rows) if rows else ""
