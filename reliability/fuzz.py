@@ -62,7 +62,8 @@ def run(world: World, settings: Settings) -> tuple[dict, list[str]]:
     figures["schemathesis_internal_errors"] = tool_errors(output)
     violations = [f"schemathesis: {line}" for line in failure_lines(output)]
     violations += [f"server 500: {t}" for t in tracebacks]
-    if done.returncode not in (0, 1) or (done.returncode == 1 and not violations):
+    unexplained = done.returncode == 1 and not violations and not figures["schemathesis_internal_errors"]
+    if done.returncode not in (0, 1) or unexplained:
         violations.append(f"schemathesis exited {done.returncode}: {output[-1500:]}")
     return figures, violations
 
