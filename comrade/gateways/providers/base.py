@@ -19,16 +19,25 @@ from enum import StrEnum
 
 
 class PaymentStatus(StrEnum):
+    """Where a payment, payout or refund stands at the provider. SUCCEEDED, FAILED and CANCELLED
+    are final (no money will move after FAILED or CANCELLED); PENDING and AUTHORIZED are not, and
+    the provider is asked again later."""
+
     PENDING = "PENDING"
     AUTHORIZED = "AUTHORIZED"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
 
+    @property
+    def is_final(self) -> bool:
+        return self in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+
 
 class EventKind(StrEnum):
     PAYMENT_SUCCEEDED = "PAYMENT_SUCCEEDED"
-    PAYMENT_FAILED = "PAYMENT_FAILED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"  # final: no money will be taken for this payment
+    PAYMENT_ATTEMPT_FAILED = "PAYMENT_ATTEMPT_FAILED"  # not final: the customer may retry (Stripe)
     PAYOUT_SUCCEEDED = "PAYOUT_SUCCEEDED"
     PAYOUT_FAILED = "PAYOUT_FAILED"
     REFUND_SUCCEEDED = "REFUND_SUCCEEDED"
@@ -50,10 +59,17 @@ class PaymentRequest:
 
 @dataclass(frozen=True)
 class PaymentSession:
+    """A payment at the provider. `amount` and `currency` are what the provider took, filled when
+    `status` is SUCCEEDED (None when the provider does not say)."""
+
     provider_reference: str
     status: PaymentStatus
     redirect_url: str = ""
     authorization_code: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+    failure_code: str = ""
+    failure_reason: str = ""
     raw: dict = field(default_factory=dict)
 
 
@@ -69,6 +85,7 @@ class WebhookEvent:
     amount: Decimal | None
     currency: str
     authorization_code: str = ""
+    failure_code: str = ""
     failure_reason: str = ""
     raw: dict = field(default_factory=dict)
 
@@ -90,6 +107,7 @@ class PayoutResult:
 
     provider_reference: str
     status: PaymentStatus
+    failure_code: str = ""
     failure_reason: str = ""
 
 
@@ -98,6 +116,8 @@ class RefundResult:
     provider_reference: str
     status: PaymentStatus
     amount: Decimal
+    failure_code: str = ""
+    failure_reason: str = ""
 
 
 class GatewayError(Exception):
@@ -149,6 +169,24 @@ class Gateway(ABC):
 
     @abstractmethod
     def payout(self, req: PayoutRequest) -> PayoutResult: ...
+
+    def get_payout(self, *, provider_reference: str, reference: str) -> PayoutResult:
+        """Where a payout stands. `reference` is our transaction token, for a payout whose
+        provider reference we never stored (the worker died after the call): the adapter finds it
+        in a way that can never pay twice. A provider whose answer arrives later on a callback
+        (Daraja's Transaction Status) returns PENDING and the answer comes as a webhook event."""
+        raise GatewayError(f"{self.display_name} cannot look up payouts", retryable=False, code="unsupported")
+
+    def get_refund(self, *, provider_reference: str, reference: str) -> RefundResult:
+        """Where a refund stands; `reference` as for `get_payout`."""
+        raise GatewayError(f"{self.display_name} cannot look up refunds", retryable=False, code="unsupported")
+
+    def cancel_payment(self, provider_reference: str) -> PaymentStatus:
+        """Cancel a payment the customer has not paid yet, where the provider allows it. Returns
+        the payment's status afterwards: CANCELLED, or SUCCEEDED when the money was already taken
+        (the caller then credits it). Raises GatewayError(code="unsupported") where the provider
+        has no cancel, and GatewayError(retryable=True) when it cannot be reached."""
+        raise GatewayError(f"{self.display_name} payments cannot be cancelled", retryable=False, code="unsupported")
 
     def confirm_event(self, event: WebhookEvent) -> WebhookEvent:
         """Re-read the truth from the provider before money moves. The default trusts a signed event."""
