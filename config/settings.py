@@ -260,3 +260,17 @@ IDEMPOTENCY_WAIT_SECONDS = env_int("IDEMPOTENCY_WAIT_SECONDS", 10)
 # A request that claimed an Idempotency-Key and did not answer within this long is taken as dead
 # (see comrade/core/idempotency.py); keep it above the longest request (gunicorn's timeout).
 IDEMPOTENCY_STALE_SECONDS = env_int("IDEMPOTENCY_STALE_SECONDS", 120)
+
+# Money at the edges (docs/external_payments.md, "Reconciliation"): open payments are asked about
+# after RECONCILE_AFTER_MINUTES, again after a backoff that doubles from BASE up to MAX, and are
+# flagged for staff after RECONCILE_FLAG_AFTER_MINUTES.
+RECONCILE_AFTER_MINUTES = env_int("RECONCILE_AFTER_MINUTES", 15)
+RECONCILE_BACKOFF_BASE_SECONDS = env_int("RECONCILE_BACKOFF_BASE_SECONDS", 60)
+RECONCILE_BACKOFF_MAX_SECONDS = env_int("RECONCILE_BACKOFF_MAX_SECONDS", 6 * 3600)
+RECONCILE_FLAG_AFTER_MINUTES = env_int("RECONCILE_FLAG_AFTER_MINUTES", 24 * 60)
+RECONCILE_JOB_SECONDS = env_int("RECONCILE_JOB_SECONDS", 120)
+# Webhooks: a larger body is refused (413); each source address may send WEBHOOK_THROTTLE_RATE;
+# rejected requests are kept (a short excerpt only) for WEBHOOK_REJECTED_RETENTION_DAYS.
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 64 * 1024)
+WEBHOOK_THROTTLE_RATE = env_str("WEBHOOK_THROTTLE_RATE", "600/minute")
+WEBHOOK_REJECTED_RETENTION_DAYS = env_int("WEBHOOK_REJECTED_RETENTION_DAYS", 14)

@@ -1,84 +1,101 @@
 """Receiving provider webhooks: verify first, store the event, claim its id, confirm with the
-provider where it has no signatures (Daraja), then apply it in its own atomic block."""
+provider where it has no signatures (Daraja), then apply it through the same code path as every
+other provider answer (`services.answers`).
 
-import json
+A verified event is never dropped while money is in doubt: one we cannot match yet is PARKED and
+applied when its payment is known; one that needs a person is kept as REVIEW. A rejected request
+keeps only a short excerpt of its body, so forged traffic cannot fill the database.
+"""
+
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from comrade.gateways import services
 from comrade.gateways.models import ExternalPayment, WebhookEvent
-from comrade.gateways.providers.base import EventKind, GatewayError, WebhookRejected
+from comrade.gateways.providers.base import GatewayError, WebhookRejected
 from comrade.gateways.providers.base import WebhookEvent as Event
 from comrade.gateways.registry import gateway_for
+from comrade.gateways.services.answers import answer_apply, answer_from_event
+from comrade.gateways.services.common import Outcome
+from comrade.gateways.services.parked import event_to_json, find_payment
 
 logger = logging.getLogger(__name__)
 Verdict = WebhookEvent.Verdict
+REJECTED_EXCERPT_CHARS = 500
+VERDICTS = {
+    Outcome.APPLIED: Verdict.APPLIED,
+    Outcome.NOTED: Verdict.NOTED,
+    Outcome.ALREADY_DONE: Verdict.IGNORED,
+    Outcome.NOT_APPLICABLE: Verdict.IGNORED,
+    Outcome.REVIEW: Verdict.REVIEW,
+}
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Receipt:
     status_code: int
     verdict: str
     reason: str = ""
 
 
-def webhook_receive(*, provider: str, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> Outcome:
+def webhook_receive(*, provider: str, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> Receipt:
     gateway = gateway_for(provider, field="provider")
     try:
         event = gateway.verify_webhook(headers=headers, body=body, path_secret=path_secret)
     except WebhookRejected as exc:
-        _record(provider, body, verdict=Verdict.REJECTED, reason=exc.reason)
-        return Outcome(400, Verdict.REJECTED, exc.reason)
+        _record_rejected(provider, body, exc.reason)
+        return Receipt(400, Verdict.REJECTED, exc.reason)
     record = _claim(provider, body, event)
     if record is None:
-        return Outcome(200, Verdict.DUPLICATE, "event already received")
+        return Receipt(200, Verdict.DUPLICATE, "event already received")
     try:
         event = gateway.confirm_event(event)
     except (GatewayError, WebhookRejected) as exc:
         _release(record, f"could not confirm with the provider: {exc}")
-        return Outcome(503, Verdict.REJECTED, "could not confirm with the provider; retry later")
+        return Receipt(503, Verdict.REJECTED, "could not confirm with the provider; retry later")
     try:
         verdict, reason, txn = _apply(provider, event)
     except Exception:
         _release(record, "error while applying")
         raise
-    WebhookEvent.objects.filter(pk=record.pk).update(verdict=verdict, reason=reason[:255], transaction=txn)
-    return Outcome(400 if reason.startswith("rejected") else 200, verdict, reason)
+    WebhookEvent.objects.filter(pk=record.pk).update(
+        verdict=verdict, reason=reason[:255], transaction=txn, event=event_to_json(event)
+    )
+    return Receipt(200, verdict, reason)
 
 
-def _payload(body: bytes):
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def _record(provider: str, body: bytes, *, verdict: str, reason: str = "", event_id: str = "") -> WebhookEvent:
+def _record_rejected(provider: str, body: bytes, reason: str) -> WebhookEvent:
     return WebhookEvent.objects.create(
         provider=provider,
-        event_id=event_id[:255],
-        payload=_payload(body),
-        raw_body=body.decode("utf-8", "replace")[:20000],
-        verdict=verdict,
+        raw_body=body[:REJECTED_EXCERPT_CHARS].decode("utf-8", "replace"),
+        verdict=Verdict.REJECTED,
         reason=reason[:255],
     )
 
 
 def _claim(provider: str, body: bytes, event: Event) -> WebhookEvent | None:
+    raw = body.decode("utf-8", "replace")[: settings.WEBHOOK_MAX_BODY_BYTES]
     try:
         with transaction.atomic():
             return WebhookEvent.objects.create(
                 provider=provider,
-                event_id=event.event_id,
+                event_id=event.event_id[:255],
                 verified=True,
-                payload=_payload(body),
-                raw_body=body.decode("utf-8", "replace")[:20000],
+                payload=event.raw or None,
+                raw_body=raw,
+                provider_reference=event.provider_reference[:128],
             )
     except IntegrityError:
-        _record(provider, body, verdict=Verdict.DUPLICATE, reason="event already received", event_id=event.event_id)
+        WebhookEvent.objects.create(
+            provider=provider,
+            event_id=event.event_id[:255],
+            verdict=Verdict.DUPLICATE,
+            reason="event already received",
+        )
         return None
 
 
@@ -87,57 +104,31 @@ def _release(record: WebhookEvent, reason: str) -> None:
     WebhookEvent.objects.filter(pk=record.pk).update(verified=False, verdict=Verdict.REJECTED, reason=reason[:255])
 
 
-def _find(provider: str, event: Event) -> ExternalPayment | None:
-    payments = ExternalPayment.objects.select_related("transaction").filter(provider=provider)
-    if event.provider_reference:
-        found = payments.filter(provider_reference=event.provider_reference).first()
-        if found:
-            return found
-    if event.reference:
-        return payments.filter(transaction__token=event.reference).first()
-    return None
-
-
 def _apply(provider: str, event: Event):
-    payment = _find(provider, event)
+    payment = find_payment(provider, event)
     if payment is None:
-        logger.info("webhook %s for unknown payment %s/%s", event.event_id, event.reference, event.provider_reference)
-        return Verdict.IGNORED, "unknown transaction", None
-    txn = payment.transaction
-    reason = _dispatch(payment, event)
-    return (
-        (Verdict.APPLIED if not reason else Verdict.IGNORED if reason.startswith("ignored") else Verdict.REJECTED),
-        reason,
-        txn,
-    )
-
-
-def _dispatch(payment: ExternalPayment, event: Event) -> str:
-    txn = payment.transaction
-    incoming = payment.direction == ExternalPayment.Direction.IN
-    if event.kind == EventKind.PAYMENT_SUCCEEDED and incoming:
-        if event.amount is None:
-            return "rejected: the event carries no amount"
-        return services.payment_complete(
-            txn, amount=event.amount, currency=event.currency, authorization_code=event.authorization_code
+        if answer_from_event(event) is None:
+            return Verdict.IGNORED, f"{event.kind} is not about a payment", None
+        logger.info(
+            "webhook %s parked: no payment %s/%s yet", event.event_id, event.reference, event.provider_reference
         )
-    before = txn.status
-    if event.kind == EventKind.PAYMENT_FAILED and incoming:
-        txn = services.payment_fail(txn, reason=event.failure_reason or "provider reports the payment failed")
-        return _moved_on(before, txn)
-    if event.kind in (EventKind.PAYOUT_SUCCEEDED, EventKind.REFUND_SUCCEEDED) and not incoming:
-        if event.amount is not None and event.amount != txn.amount:
-            return "rejected: amount does not match"
-        return _moved_on(before, services.outbound_finish(txn, succeeded=True))
-    if event.kind in (EventKind.PAYOUT_FAILED, EventKind.REFUND_FAILED) and not incoming:
-        txn = services.outbound_finish(
-            txn, succeeded=False, reason=event.failure_reason or "provider reports the payout failed"
-        )
-        return _moved_on(before, txn)
-    return f"ignored: {event.kind} does not apply to this transaction"
+        return Verdict.PARKED, "no matching payment yet; applied when it is known", None
+    verdict, reason = event_apply(payment, event)
+    return verdict, reason, payment.transaction
 
 
-def _moved_on(before: str, txn) -> str:
-    """Empty when the event moved the transaction on; a late event for one that already ended is
-    ignored."""
-    return "" if txn.status != before else f"ignored: transaction is already {txn.status}"
+def event_apply(payment: ExternalPayment, event: Event) -> tuple[str, str]:
+    answer = answer_from_event(event)
+    if answer is None:
+        return Verdict.IGNORED, f"{event.kind} does not move money"
+    result = answer_apply(payment=payment, answer=answer)
+    return VERDICTS[result.outcome], result.reason
+
+
+def rejected_events_purge(now: datetime) -> int:
+    """Job: forget rejected (unverified) requests after WEBHOOK_REJECTED_RETENTION_DAYS. Verified
+    events are kept: they are the record of what the providers told us."""
+    cutoff = now - timedelta(days=settings.WEBHOOK_REJECTED_RETENTION_DAYS)
+    old = WebhookEvent.objects.filter(verified=False, received_at__lt=cutoff).values_list("pk", flat=True)[:5000]
+    deleted, _ = WebhookEvent.objects.filter(pk__in=list(old)).delete()
+    return deleted

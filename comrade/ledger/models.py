@@ -107,6 +107,21 @@ class IllegalTransition(Exception):
     pass
 
 
+class FailureCode:
+    """Why a transaction failed or is waiting, as a stable code that code may decide on (the
+    reason text is for people). Providers' own codes (card_declined, mpesa_1032, ...) are stored
+    as they come; these are ours."""
+
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    PROVIDER_REFUSED = "provider_refused"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    PROVIDER_FAILED = "provider_failed"
+    PAYMENT_ATTEMPT_FAILED = "payment_attempt_failed"
+    EXPIRED = "expired"
+    CANCELLED_BY_OWNER = "cancelled_by_owner"
+    DESTINATION_REFUSED = "destination_refused"
+
+
 class TransactionToken(models.Model):
     class PaymentMethod(models.TextChoices):
         INTERNAL = "INTERNAL"
@@ -141,6 +156,7 @@ class TransactionToken(models.Model):
     authorization_code = models.CharField(max_length=128, blank=True)
     verification_date = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True, default="", db_default="")
     related_transaction = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="related_transactions"
     )

@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from comrade.core.errors import error_body
-from comrade.ledger.models import TransactionToken
+from comrade.ledger.models import FailureCode, TransactionToken
 from comrade.ledger.serializers import TransactionSerializer
 from comrade.ledger.services import failed_for_funds
 
@@ -29,7 +29,9 @@ def failed_transaction_response(txn: TransactionToken) -> Response:
 def transaction_response(txn: TransactionToken, *, success_status: int = status.HTTP_201_CREATED) -> Response:
     """The transaction with `success_status`, unless it FAILED or its provider could not be reached
     (a PENDING payment, or a held AUTHORIZED payout, that carries a failure reason)."""
-    unreachable = txn.status in (Status.PENDING, Status.AUTHORIZED) and bool(txn.failure_reason)
+    unreachable = (
+        txn.status in (Status.PENDING, Status.AUTHORIZED) and txn.failure_code == FailureCode.PROVIDER_UNAVAILABLE
+    )
     if txn.status == Status.FAILED or unreachable:
         return failed_transaction_response(txn)
     return Response(TransactionSerializer(txn).data, status=success_status)

@@ -81,6 +81,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "authorization_code",
             "verification_date",
             "failure_reason",
+            "failure_code",
             "related_transaction",
             "status_history",
             "next_action",

@@ -17,6 +17,7 @@ from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
     ALLOWED_TRANSITIONS,
+    FailureCode,
     IllegalTransition,
     LedgerAccount,
     LedgerEntry,
@@ -64,7 +65,7 @@ def system_account(kind: str, name: str = "", *, allow_negative: bool = True) ->
 
 
 def failed_for_funds(txn: TransactionToken) -> bool:
-    return txn.status == Status.FAILED and txn.failure_reason.startswith(INSUFFICIENT_FUNDS)
+    return txn.status == Status.FAILED and txn.failure_code == FailureCode.INSUFFICIENT_FUNDS
 
 
 def lock_accounts(account_ids) -> dict[int, LedgerAccount]:
@@ -106,18 +107,23 @@ def _check_funds(accounts: dict[int, LedgerAccount], legs: Sequence[Leg]) -> Non
             raise InsufficientFunds(account, -change)
 
 
-def transition(txn: TransactionToken, to_status: str, *, reason: str = "") -> TransactionToken:
+def transition(txn: TransactionToken, to_status: str, *, reason: str = "", code: str = "") -> TransactionToken:
     """Move a transaction to its next status and record it in the audit trail. The model refuses
-    transitions the state machine does not allow."""
+    transitions the state machine does not allow. A FAILED or CANCELLED transaction keeps why, as a
+    code for code and a reason for people; one that completes forgets an earlier failure."""
     from_status = txn.status
     txn.status = to_status
     fields = ["status", "updated_at"]
     if to_status == Status.VERIFIED:
         txn.verification_date = timezone.now()
         fields.append("verification_date")
-    if reason and to_status in (Status.FAILED, Status.CANCELLED):
+    if to_status in (Status.FAILED, Status.CANCELLED) and (reason or code):
         txn.failure_reason = reason[:255]
-        fields.append("failure_reason")
+        txn.failure_code = code[:64]
+        fields += ["failure_reason", "failure_code"]
+    elif to_status == Status.COMPLETED and (txn.failure_reason or txn.failure_code):
+        txn.failure_reason = txn.failure_code = ""
+        fields += ["failure_reason", "failure_code"]
     txn.save(update_fields=fields)
     TransactionStatusChange.objects.create(
         transaction=txn, from_status=from_status, to_status=to_status, reason=reason[:255]
@@ -143,7 +149,7 @@ def settle(txn: TransactionToken, legs: Sequence[Leg]) -> TransactionToken:
     try:
         post(txn=txn, legs=legs)
     except InsufficientFunds as exc:
-        return transition(txn, Status.FAILED, reason=exc.message)
+        return transition(txn, Status.FAILED, reason=exc.message, code=FailureCode.INSUFFICIENT_FUNDS)
     return _advance(txn, [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED])
 
 

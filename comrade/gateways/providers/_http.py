@@ -69,7 +69,7 @@ def refusal(provider: str, response: requests.Response, *, code: str = "", messa
 def parse_json_body(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise WebhookRejected("body is not JSON") from exc
     if not isinstance(payload, dict):
         raise WebhookRejected("body is not a JSON object")
@@ -81,7 +81,7 @@ def parse_signature_header(value: str, scheme: str = "v1") -> tuple[int, list[st
     pairs = [item.split("=", 1) for item in value.split(",") if "=" in item]
     stamps = [v.strip() for k, v in pairs if k.strip() == "t"]
     signatures = [v.strip() for k, v in pairs if k.strip() == scheme]
-    if len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
+    if len(stamps) != 1 or not (stamps[0].isascii() and stamps[0].isdigit()) or not signatures:
         raise WebhookRejected("malformed signature header")
     return int(stamps[0]), signatures
 

@@ -188,6 +188,15 @@ class Gateway(ABC):
         has no cancel, and GatewayError(retryable=True) when it cannot be reached."""
         raise GatewayError(f"{self.display_name} payments cannot be cancelled", retryable=False, code="unsupported")
 
+    def callback_path(self) -> str:
+        """Where this provider posts its webhooks on our site. A provider without signatures
+        (Daraja) authenticates by a secret path segment instead."""
+        secret = self.callback_secret()
+        return f"/payments/webhooks/{self.name}/" + (f"{secret}/" if secret else "")
+
+    def callback_secret(self) -> str:
+        return ""
+
     def confirm_event(self, event: WebhookEvent) -> WebhookEvent:
         """Re-read the truth from the provider before money moves. The default trusts a signed event."""
         return event

@@ -231,6 +231,9 @@ class MpesaGateway(Gateway):
 
     # --- callbacks ------------------------------------------------------------------------------
 
+    def callback_secret(self) -> str:
+        return self.config.callback_secret
+
     def verify_webhook(self, *, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> WebhookEvent:
         secret = self.config.callback_secret
         if not secret:

@@ -1,0 +1,48 @@
+"""`create_transaction` with payment_method EXTERNAL: a deposit into the wallet or a withdrawal
+from it. Purchases and contributions start from their own endpoints."""
+
+from decimal import Decimal
+
+from comrade.core.errors import field_error
+from comrade.gateways.services.common import Type
+from comrade.gateways.services.payments import external_payment_start
+from comrade.gateways.services.payouts import withdrawal_start
+from comrade.ledger.models import TransactionToken
+
+
+def external_transaction_create(
+    *, user, transaction_type: str, amount: Decimal, provider: str, description: str = "", metadata: dict | None = None
+) -> TransactionToken:
+    from comrade.ledger.payment_methods import saved_destination
+    from comrade.ledger.selectors import profile_for
+
+    metadata = metadata or {}
+    if not provider:
+        raise field_error(
+            "external_payment_provider", "Choose a provider for an EXTERNAL transaction.", code="required"
+        )
+    profile = profile_for(user)
+    if transaction_type == Type.DEPOSIT:
+        phone = str(
+            metadata.get("phone_number") or (saved_destination(profile, provider) if provider == "mpesa" else "")
+        )
+        return external_payment_start(
+            user=user,
+            amount=amount,
+            provider=provider,
+            transaction_type=Type.DEPOSIT,
+            credit_account_id=profile.account_id,
+            description=description or "Top up",
+            metadata=metadata,
+            phone_number=phone,
+        )
+    if transaction_type == Type.WITHDRAWAL:
+        destination = str(metadata.get("destination") or saved_destination(profile, provider))
+        return withdrawal_start(
+            user=user, amount=amount, provider=provider, destination=destination, description=description
+        )
+    raise field_error(
+        "transaction_type",
+        "EXTERNAL transactions created here are DEPOSITs or WITHDRAWALs.",
+        code="unsupported_transaction_type",
+    )
