@@ -4,10 +4,11 @@ reconciliation. Each answer is applied with the transaction row locked, and appl
 answer twice changes nothing.
 
 The rule it keeps: money the provider took always lands somewhere the customer sees it, exactly
-once. A success for a payment we already gave up on (expired, cancelled), or for a destination that
-can no longer take it (a closed group, a deleted product), is credited to the payer's wallet in a linked transaction. What code must not decide alone (a
-provider that paid out after we released the hold, an answer for another amount than we asked) is
-kept open and flagged for staff (REVIEW), and changes nothing.
+once. A success for a payment we already gave up on (expired, cancelled), or for a destination
+that can no longer take it (a closed group, a deleted product), is credited to the payer's wallet
+in a linked transaction. What code must not decide alone (a provider that paid out after we
+released the hold, an answer for another amount than we asked) is kept open and flagged for staff
+(REVIEW), and changes nothing.
 """
 
 from dataclasses import dataclass
