@@ -1,13 +1,20 @@
+from django.conf import settings
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_protect
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from comrade.core.errors import ApplicationError
 from comrade.gateways import sandbox
 from comrade.gateways.models import ExternalPayment
 from comrade.gateways.registry import enabled_providers
+from comrade.gateways.selectors import open_payments
+from comrade.gateways.serializers import OpenPaymentSerializer
 from comrade.gateways.services import payment_refresh
 from comrade.gateways.webhooks import webhook_receive
 
@@ -26,12 +33,22 @@ class ProvidersView(APIView):
         return Response(ProviderSerializer(enabled_providers(), many=True).data)
 
 
+class WebhookThrottle(AnonRateThrottle):
+    """Per source address, so that one sender cannot crowd out the providers."""
+
+    scope = "webhook"
+
+    def get_rate(self) -> str:
+        return settings.WEBHOOK_THROTTLE_RATE
+
+
 class WebhookView(APIView):
-    """Provider webhooks: no user authentication, a valid provider signature instead."""
+    """Provider webhooks: no user authentication, a valid provider signature instead. A body
+    larger than WEBHOOK_MAX_BODY_BYTES is refused (413) before it is read."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [WebhookThrottle]
 
     @extend_schema(
         request=None,
@@ -40,10 +57,36 @@ class WebhookView(APIView):
         ),
     )
     def post(self, request, provider: str, secret: str = ""):
+        if _declared_length(request) > settings.WEBHOOK_MAX_BODY_BYTES or (
+            len(request.body) > settings.WEBHOOK_MAX_BODY_BYTES
+        ):
+            raise ApplicationError("payload_too_large", "The webhook body is too large.", status_code=413)
         outcome = webhook_receive(
             provider=provider, headers=dict(request.headers), body=request.body, path_secret=secret
         )
         return Response({"verdict": outcome.verdict, "reason": outcome.reason}, status=outcome.status_code)
+
+
+class OpenPaymentsView(ListAPIView):
+    """Staff: every payment, payout and refund still open at its provider, oldest first, with the
+    provider's last answer. `?flagged=true` keeps those open longer than RECONCILE_FLAG_AFTER_MINUTES."""
+
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = OpenPaymentSerializer
+    filter_backends: list = []
+
+    @extend_schema(parameters=[OpenApiParameter("flagged", bool, required=False)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        flagged = self.request.query_params.get("flagged", "").lower() in ("1", "true", "yes")
+        return open_payments(now=timezone.now(), flagged_only=flagged)
+
+
+def _declared_length(request) -> int:
+    value = request.META.get("CONTENT_LENGTH") or "0"
+    return int(value) if value.isascii() and value.isdigit() else 0
 
 
 def payment_return(request, provider: str):

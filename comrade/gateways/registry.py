@@ -28,8 +28,12 @@ def _configs() -> dict[str, object]:
     timeout = s.PROVIDER_TIMEOUT_SECONDS
     configs: dict[str, object] = {}
     if s.SANDBOX_PAYMENTS_ENABLED and s.SANDBOX_WEBHOOK_SECRET:
+        from comrade.gateways.sandbox import STORE
+
         checkout = f"{s.SITE_URL}{reverse('sandbox-checkout', args=['x'])[:-2]}"
-        configs["sandbox"] = SandboxConfig(webhook_secret=s.SANDBOX_WEBHOOK_SECRET, checkout_base_url=checkout)
+        configs["sandbox"] = SandboxConfig(
+            webhook_secret=s.SANDBOX_WEBHOOK_SECRET, checkout_base_url=checkout, store=STORE
+        )
     if s.STRIPE_API_KEY and s.STRIPE_WEBHOOK_SECRET:
         configs["stripe"] = StripeConfig(
             api_key=s.STRIPE_API_KEY,

@@ -4,6 +4,7 @@ from comrade.gateways import api
 
 urlpatterns = [
     path("providers/", api.ProvidersView.as_view(), name="providers"),
+    path("reconciliation/", api.OpenPaymentsView.as_view(), name="reconciliation"),
     path("webhooks/<slug:provider>/", api.WebhookView.as_view(), name="webhook"),
     path("webhooks/<slug:provider>/<str:secret>/", api.WebhookView.as_view(), name="webhook-secret"),
     path("gateways/<slug:provider>/return/", api.payment_return, name="gateway-return"),

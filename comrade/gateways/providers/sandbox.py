@@ -1,9 +1,13 @@
 """The built-in sandbox provider: no network, for development and demos.
 
 - `create_payment` returns PENDING with provider_reference "sbx_<hex>" and a redirect to the
-  project's own hosted checkout page (`checkout_base_url` + reference + "/"). The sandbox keeps no
-  state: `get_payment` always answers PENDING, and the project's checkout page decides the outcome
-  and delivers a webhook signed with `sign_event`.
+  project's own hosted checkout page (`checkout_base_url` + reference + "/"), where the customer
+  approves or declines; the page delivers a webhook signed with `sign_event`.
+- The sandbox keeps its own records in a `SandboxStore` (the project gives it one backed by its
+  database; the default keeps them in memory), like a real provider: it answers status lookups,
+  cancels a payment that is still PENDING, and pays out or refunds at most once per reference. A
+  lookup of a payout or refund it never received records it as CANCELLED, so a request that
+  arrives after the lookup cannot pay out any more.
 - Webhooks carry `Sandbox-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>` and are
   accepted only within `tolerance` seconds of now, in either direction.
 - Event body: {"id": "evt_...", "type": "payment.succeeded" | "payment.failed" | "payout.succeeded"
@@ -18,13 +22,15 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Protocol
 
 from comrade.gateways.providers._http import check_freshness, header, hmac_hex, parse_json_body, parse_signature_header
 from comrade.gateways.providers.base import (
     EventKind,
     Gateway,
+    GatewayError,
     PaymentRequest,
     PaymentSession,
     PaymentStatus,
@@ -38,6 +44,7 @@ from comrade.gateways.providers.money import parse_decimal
 
 SIGNATURE_HEADER = "Sandbox-Signature"
 FAILING_CENTS = Decimal("0.13")
+PREFIXES = {"PAYOUT": "po", "REFUND": "re"}
 EVENT_KINDS = {
     "payment.succeeded": EventKind.PAYMENT_SUCCEEDED,
     "payment.failed": EventKind.PAYMENT_FAILED,
@@ -49,10 +56,57 @@ EVENT_KINDS = {
 
 
 @dataclass(frozen=True)
+class SandboxRecord:
+    kind: str  # PAYMENT, PAYOUT or REFUND
+    reference: str  # ours: the transaction token
+    provider_reference: str
+    amount: Decimal | None
+    currency: str
+    status: PaymentStatus
+    failure_code: str = ""
+
+
+class SandboxStore(Protocol):
+    def get(self, provider_reference: str) -> SandboxRecord | None: ...
+
+    def find(self, kind: str, reference: str) -> SandboxRecord | None: ...
+
+    def add(self, record: SandboxRecord) -> SandboxRecord:
+        """Store `record`, or return the one already stored for its kind and reference."""
+
+    def set_status(self, provider_reference: str, status: PaymentStatus, *, only_from: PaymentStatus) -> SandboxRecord:
+        """Move a record from `only_from` to `status`; return it as it stands either way."""
+
+
+class MemoryStore:
+    def __init__(self):
+        self.records: dict[str, SandboxRecord] = {}
+
+    def get(self, provider_reference: str) -> SandboxRecord | None:
+        return self.records.get(provider_reference)
+
+    def find(self, kind: str, reference: str) -> SandboxRecord | None:
+        return next((r for r in self.records.values() if r.kind == kind and r.reference == reference), None)
+
+    def add(self, record: SandboxRecord) -> SandboxRecord:
+        existing = self.find(record.kind, record.reference)
+        if existing is None:
+            self.records[record.provider_reference] = existing = record
+        return existing
+
+    def set_status(self, provider_reference: str, status: PaymentStatus, *, only_from: PaymentStatus) -> SandboxRecord:
+        record = self.records[provider_reference]
+        if record.status == only_from:
+            self.records[provider_reference] = record = replace(record, status=status)
+        return record
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     webhook_secret: str
     checkout_base_url: str = "/sandbox/checkout/"
     tolerance: int = 300
+    store: SandboxStore | None = None
 
 
 def sign_event(payload: dict, *, secret: str, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
@@ -73,31 +127,101 @@ class SandboxGateway(Gateway):
 
     def __init__(self, config: SandboxConfig):
         self.config = config
+        self.store = config.store if config.store is not None else MemoryStore()
 
     def create_payment(self, req: PaymentRequest) -> PaymentSession:
-        reference = f"sbx_{uuid.uuid4().hex}"
-        return PaymentSession(
-            provider_reference=reference,
-            status=PaymentStatus.PENDING,
-            redirect_url=f"{self.config.checkout_base_url}{reference}/",
-            raw={"reference": req.reference, "amount": str(req.amount), "currency": req.currency},
+        record = self.store.add(
+            SandboxRecord(
+                kind="PAYMENT",
+                reference=req.reference,
+                provider_reference=f"sbx_{uuid.uuid4().hex}",
+                amount=req.amount,
+                currency=req.currency,
+                status=PaymentStatus.PENDING,
+            )
+        )
+        return replace(
+            self._session(record), redirect_url=f"{self.config.checkout_base_url}{record.provider_reference}/"
         )
 
     def get_payment(self, provider_reference: str) -> PaymentSession:
-        return PaymentSession(provider_reference=provider_reference, status=PaymentStatus.PENDING)
+        return self._session(self._record(provider_reference))
+
+    def cancel_payment(self, provider_reference: str) -> PaymentStatus:
+        self._record(provider_reference)
+        record = self.store.set_status(provider_reference, PaymentStatus.CANCELLED, only_from=PaymentStatus.PENDING)
+        return record.status
 
     def refund(self, *, provider_reference: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
-        status = PaymentStatus.FAILED if fails_by_magic(amount) else PaymentStatus.SUCCEEDED
-        return RefundResult(provider_reference=f"sbx_re_{uuid.uuid4().hex}", status=status, amount=amount)
+        record = self._settle_at_once("REFUND", idempotency_key, amount, currency)
+        return RefundResult(provider_reference=record.provider_reference, status=record.status, amount=amount)
 
     def payout(self, req: PayoutRequest) -> PayoutResult:
-        if fails_by_magic(req.amount):
-            return PayoutResult(
-                provider_reference=f"sbx_po_{uuid.uuid4().hex}",
-                status=PaymentStatus.FAILED,
-                failure_reason="sandbox: amounts ending in .13 fail",
+        record = self._settle_at_once("PAYOUT", req.reference, req.amount, req.currency)
+        reason = "sandbox: amounts ending in .13 fail" if record.failure_code else ""
+        return PayoutResult(
+            provider_reference=record.provider_reference,
+            status=record.status,
+            failure_code=record.failure_code,
+            failure_reason=reason,
+        )
+
+    def get_payout(self, *, provider_reference: str, reference: str) -> PayoutResult:
+        record = self._lookup("PAYOUT", provider_reference, reference)
+        return PayoutResult(record.provider_reference, record.status, failure_code=record.failure_code)
+
+    def get_refund(self, *, provider_reference: str, reference: str) -> RefundResult:
+        record = self._lookup("REFUND", provider_reference, reference)
+        return RefundResult(record.provider_reference, record.status, record.amount, failure_code=record.failure_code)
+
+    def _settle_at_once(self, kind: str, reference: str, amount: Decimal, currency: str) -> SandboxRecord:
+        """Payouts and refunds settle at once: FAILED for amounts ending in .13, else SUCCEEDED.
+        A second request with the same reference gets the first one back."""
+        failed = fails_by_magic(amount)
+        return self.store.add(
+            SandboxRecord(
+                kind=kind,
+                reference=reference,
+                provider_reference=f"sbx_{PREFIXES[kind]}_{uuid.uuid4().hex}",
+                amount=amount,
+                currency=currency,
+                status=PaymentStatus.FAILED if failed else PaymentStatus.SUCCEEDED,
+                failure_code="sandbox_magic_amount" if failed else "",
             )
-        return PayoutResult(provider_reference=f"sbx_po_{uuid.uuid4().hex}", status=PaymentStatus.SUCCEEDED)
+        )
+
+    def _lookup(self, kind: str, provider_reference: str, reference: str) -> SandboxRecord:
+        record = self.store.get(provider_reference) if provider_reference else self.store.find(kind, reference)
+        if record is not None:
+            return record
+        return self.store.add(
+            SandboxRecord(
+                kind=kind,
+                reference=reference,
+                provider_reference=f"sbx_{PREFIXES[kind]}_{uuid.uuid4().hex}",
+                amount=None,
+                currency="",
+                status=PaymentStatus.CANCELLED,
+                failure_code="not_received",
+            )
+        )
+
+    def _record(self, provider_reference: str) -> SandboxRecord:
+        record = self.store.get(provider_reference)
+        if record is None:
+            raise GatewayError("sandbox: no such payment", retryable=False, status_code=404, code="not_found")
+        return record
+
+    @staticmethod
+    def _session(record: SandboxRecord) -> PaymentSession:
+        paid = record.status == PaymentStatus.SUCCEEDED
+        return PaymentSession(
+            provider_reference=record.provider_reference,
+            status=record.status,
+            amount=record.amount if paid else None,
+            currency=record.currency if paid else "",
+            failure_code=record.failure_code,
+        )
 
     def verify_webhook(self, *, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> WebhookEvent:
         self._check_signature(header(headers, SIGNATURE_HEADER), body)

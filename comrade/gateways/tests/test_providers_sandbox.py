@@ -3,12 +3,14 @@
 import json
 import socket
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from comrade.gateways.providers.base import (
     EventKind,
+    GatewayError,
     PaymentRequest,
     PaymentStatus,
     PayoutRequest,
@@ -55,8 +57,40 @@ def test_create_payment_points_at_the_hosted_checkout(gateway):
     assert first.status == PaymentStatus.PENDING
     assert first.provider_reference.startswith("sbx_") and len(first.provider_reference) == 36
     assert first.redirect_url == f"https://pay.example/sandbox/checkout/{first.provider_reference}/"
-    assert first.provider_reference != second.provider_reference
+    assert first.provider_reference == second.provider_reference  # one payment per reference, like an idempotency key
     assert gateway.get_payment(first.provider_reference).status == PaymentStatus.PENDING
+
+
+def test_the_sandbox_keeps_state_it_can_answer_about(gateway):
+    request = PaymentRequest(
+        reference="TXN-2", amount=Decimal("40.00"), currency="USD", description="Top up", idempotency_key="TXN-2"
+    )
+    ref = gateway.create_payment(request).provider_reference
+    assert gateway.cancel_payment(ref) == PaymentStatus.CANCELLED
+    assert gateway.get_payment(ref).status == PaymentStatus.CANCELLED and gateway.get_payment(ref).amount is None
+    paid = gateway.create_payment(replace(request, reference="TXN-3", idempotency_key="TXN-3")).provider_reference
+    gateway.store.set_status(paid, PaymentStatus.SUCCEEDED, only_from=PaymentStatus.PENDING)
+    assert gateway.cancel_payment(paid) == PaymentStatus.SUCCEEDED  # too late: the money was taken
+    answer = gateway.get_payment(paid)
+    assert answer.status == PaymentStatus.SUCCEEDED and answer.amount == Decimal("40.00") and answer.currency == "USD"
+    with pytest.raises(GatewayError) as unknown:
+        gateway.get_payment("sbx_nope")
+    assert unknown.value.code == "not_found" and not unknown.value.retryable
+
+
+def test_payouts_are_paid_once_per_reference_and_a_lookup_closes_an_unknown_one(gateway):
+    request = PayoutRequest(
+        reference="TXN-9", amount=Decimal("10.00"), currency="USD", destination="acct", idempotency_key="TXN-9"
+    )
+    first, again = gateway.payout(request), gateway.payout(request)
+    assert first == again and first.status == PaymentStatus.SUCCEEDED
+    assert gateway.get_payout(provider_reference="", reference="TXN-9").provider_reference == first.provider_reference
+    never = gateway.get_payout(provider_reference="", reference="TXN-10")
+    assert never.status == PaymentStatus.CANCELLED and never.failure_code == "not_received"
+    late = gateway.payout(replace(request, reference="TXN-10", idempotency_key="TXN-10"))
+    assert late.status == PaymentStatus.CANCELLED  # the lookup closed it: a late request cannot pay out
+    refund = gateway.refund(provider_reference="sbx_x", amount=Decimal("5.13"), currency="USD", idempotency_key="R-1")
+    assert gateway.get_refund(provider_reference=refund.provider_reference, reference="R-1").status == "FAILED"
 
 
 def test_signed_event_round_trip(gateway):

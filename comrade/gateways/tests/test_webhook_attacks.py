@@ -102,3 +102,66 @@ def test_success_after_a_final_failure_is_credited_to_the_wallet_once(user, pend
 def test_unknown_provider_is_refused(client_for):
     response = client_for().post("/payments/webhooks/nope/", {}, format="json")
     assert response.status_code == 400 and response.data["code"] == "unknown_provider"
+
+
+def test_an_oversized_body_is_refused_before_it_is_read_or_stored(client_for, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1024
+    body = b'{"id": "evt_1", "pad": "' + b"x" * 4096 + b'"}'
+    response = client_for().generic("POST", "/payments/webhooks/sandbox/", body, content_type="application/json")
+    assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_rejected_request_keeps_only_a_short_excerpt(client_for):
+    body = b'{"id": "evt_1", "pad": "' + b"x" * 50000 + b'"}'
+    response = client_for().generic(
+        "POST", "/payments/webhooks/sandbox/", body, content_type="application/json", HTTP_SANDBOX_SIGNATURE="t=1,v1=x"
+    )
+    assert response.status_code == 400
+    stored = WebhookEvent.objects.get()
+    assert stored.verdict == "REJECTED" and len(stored.raw_body) <= 500 and stored.payload is None
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000])
+def test_deeply_nested_json_is_a_400(client_for, settings, body):
+    settings.WEBHOOK_MAX_BODY_BYTES = 10**6
+    response = client_for().generic("POST", "/payments/webhooks/sandbox/", body, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_unicode_digits_in_the_signature_timestamp_are_a_400(client_for):
+    response = client_for().generic(
+        "POST",
+        "/payments/webhooks/sandbox/",
+        b"{}",
+        content_type="application/json",
+        HTTP_SANDBOX_SIGNATURE="t=²,v1=ab",
+    )
+    assert response.status_code == 400 and response.json()["verdict"] == "REJECTED"
+
+
+def test_webhooks_are_throttled_per_source(client_for, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.WEBHOOK_THROTTLE_RATE = "3/minute"
+    codes = [
+        client_for().generic("POST", "/payments/webhooks/sandbox/", b"{}", content_type="application/json").status_code
+        for _ in range(5)
+    ]
+    cache.clear()
+    assert codes == [400, 400, 400, 429, 429]
+
+
+def test_old_rejected_requests_are_purged_and_verified_events_kept(user, pending, sandbox_webhook):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from comrade.gateways.webhooks import rejected_events_purge
+
+    sandbox_webhook("payment.succeeded", event_data(pending), secret="forged")
+    sandbox_webhook("payment.succeeded", event_data(pending))
+    assert rejected_events_purge(timezone.now()) == 0
+    assert rejected_events_purge(timezone.now() + timedelta(days=15)) == 1
+    assert list(WebhookEvent.objects.values_list("verdict", flat=True)) == ["APPLIED"]
