@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from comrade.core import settlement
+from comrade.core.errors import NotFound
 from comrade.core.testing.concurrency import run_together
 from comrade.groups.models import Contribution, GroupInvitation, GroupMembers, PaymentGroups
 from comrade.groups.services import (
@@ -16,6 +17,7 @@ from comrade.groups.services import (
     group_contribute,
     group_invite,
     group_join,
+    group_member_remove,
     group_rotation_payout,
     group_rotation_set,
 )
@@ -194,4 +196,27 @@ def test_a_close_racing_an_external_contribution_never_pays_one_members_money_to
         assert refunds == {admin.pk: Decimal("10.00"), payer.pk: Decimal("50.00"), other.pk: Decimal("30.00")}
     assert (wallet(admin), wallet(other)) == (Decimal("100.00"), Decimal("100.00"))
     assert pot(group) == 0
+    assert run_all() == []
+
+
+def test_a_member_removed_while_contributing_gets_back_all_they_put_in(make_user):
+    admin, member = make_user(balance="100.00"), make_user(balance="100.00")
+    co_admin = make_user()
+    group = PaymentGroupFactory(admin=admin)
+    GroupMemberFactory(group=group, user=member)
+    GroupMemberFactory(group=group, user=co_admin, role="ADMIN")
+    group_contribute(group=group, user=admin, amount=Decimal("10.00"))
+    group_contribute(group=group, user=member, amount=Decimal("5.00"))
+
+    work = [lambda: group_contribute(group=group, user=member, amount=Decimal("7.77")) for _ in range(6)]
+    results = run_together(
+        [*work[:3], lambda: group_member_remove(group=group, admin=co_admin, user_id=member.pk), *work[3:]]
+    )
+    closing = group_close(group=group, admin=co_admin)
+
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert all(isinstance(r, NotFound) for r in refused), refused
+    assert wallet(member) == Decimal("100.00")
+    assert {t.receiver_id: t.amount for t in closing} == {admin.pk: Decimal("10.00")}
+    assert (wallet(admin), wallet(co_admin), pot(group)) == (Decimal("100.00"), Decimal("0.00"), 0)
     assert run_all() == []
