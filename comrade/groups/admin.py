@@ -6,7 +6,7 @@ from comrade.groups.models import Contribution, GroupInvitation, GroupMembers, G
 
 class MemberInline(admin.TabularInline):
     model = GroupMembers
-    fields = ["user", "role", "total_contributed", "payout_position", "last_payout_cycle", "joined_at"]
+    fields = ["user", "role", "total_contributed", "total_received", "payout_position", "joined_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False

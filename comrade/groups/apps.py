@@ -11,10 +11,14 @@ class GroupsConfig(AppConfig):
 
         from comrade.core import jobs, settlement
         from comrade.groups import checks
-        from comrade.groups.services import group_contribution_settled, invitations_expire
+        from comrade.groups.services import (
+            group_contribution_prepare,
+            group_contribution_settled,
+            invitations_expire,
+        )
         from comrade.ledger import checks as ledger_checks
 
-        settlement.on_settled("CONTRIBUTION", group_contribution_settled)
+        settlement.on_settled("CONTRIBUTION", group_contribution_settled, prepare=group_contribution_prepare)
         jobs.register("expire_invitations", invitations_expire, every_seconds=settings.GROUP_INVITATION_JOB_SECONDS)
         ledger_checks.register(checks.member_totals)
         ledger_checks.register(checks.target_allocations)

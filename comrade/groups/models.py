@@ -78,16 +78,18 @@ class GroupMembers(models.Model):
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
     total_contributed = money_model_field()
     joined_at = models.DateTimeField(auto_now_add=True)
-    payout_position = models.PositiveIntegerField(null=True, blank=True)
-    last_payout_cycle = models.PositiveIntegerField(
-        default=0, help_text="The rotation cycle in which this member last received; current cycle = received."
+    total_received = money_model_field(
+        help_text="What the pot paid this membership back (payouts, rotation payouts); its balance in "
+        "the group is total_contributed - total_received, never below 0."
     )
+    payout_position = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = "group member"
         constraints = [
             models.UniqueConstraint(fields=["group", "user"], name="group_member_unique"),
             models.CheckConstraint(condition=Q(total_contributed__gte=0), name="group_member_total_not_negative"),
+            models.CheckConstraint(condition=Q(total_received__gte=0), name="group_member_received_not_negative"),
         ]
         indexes = [
             models.Index(fields=["group"]),
@@ -101,6 +103,33 @@ class GroupMembers(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+
+class RotationPayout(models.Model):
+    """Who received the merry-go-round payout in which cycle. Kept per user, not per membership,
+    so leaving and rejoining cannot make a member eligible twice in one cycle; the unique
+    constraint holds even if two payouts were to race."""
+
+    group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="rotation_payouts")
+    cycle = models.PositiveIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rotation_payouts")
+    transaction = models.OneToOneField(
+        TransactionToken,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rotation_payout",
+        help_text="Empty only for payouts recorded before this table existed.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "cycle", "user"], name="rotation_payout_once_per_cycle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} received in cycle {self.cycle} of {self.group}"
 
 
 class GroupTarget(models.Model):

@@ -5,7 +5,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from comrade.core.errors import NotFound
-from comrade.groups.models import Contribution, GroupInvitation, GroupMembers, GroupTarget, PaymentGroups
+from comrade.groups.models import (
+    Contribution,
+    GroupInvitation,
+    GroupMembers,
+    GroupTarget,
+    PaymentGroups,
+    RotationPayout,
+)
 
 
 def groups_of(user) -> QuerySet[PaymentGroups]:
@@ -42,7 +49,21 @@ def joinable_group(user, pk) -> PaymentGroups:
 
 
 def members_of(group: PaymentGroups) -> QuerySet[GroupMembers]:
-    return GroupMembers.objects.filter(group=group).select_related("user", "group").order_by("joined_at", "id")
+    return (
+        GroupMembers.objects.filter(group=group)
+        .select_related("user", "group")
+        .annotate(received_this_cycle=received_this_cycle())
+        .order_by("joined_at", "id")
+    )
+
+
+def received_this_cycle() -> Exists:
+    """Whether the member's user received the rotation payout in the group's current cycle."""
+    return Exists(
+        RotationPayout.objects.filter(
+            group=OuterRef("group"), cycle=OuterRef("group__rotation_cycle"), user=OuterRef("user")
+        )
+    )
 
 
 def contributions_of(group: PaymentGroups) -> QuerySet[Contribution]:

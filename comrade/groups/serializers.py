@@ -2,7 +2,14 @@ from rest_framework import serializers
 
 from comrade.accounts.serializers import UserSerializer
 from comrade.core.money import AmountField, MoneyOutField
-from comrade.groups.models import Contribution, GroupInvitation, GroupMembers, GroupTarget, PaymentGroups
+from comrade.groups.models import (
+    Contribution,
+    GroupInvitation,
+    GroupMembers,
+    GroupTarget,
+    PaymentGroups,
+    RotationPayout,
+)
 from comrade.ledger.models import TransactionToken
 
 Method = TransactionToken.PaymentMethod
@@ -69,7 +76,12 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_received_this_cycle(self, member: GroupMembers) -> bool:
-        return member.last_payout_cycle >= member.group.rotation_cycle
+        annotated = getattr(member, "received_this_cycle", None)
+        if annotated is not None:
+            return annotated
+        return RotationPayout.objects.filter(
+            group_id=member.group_id, cycle=member.group.rotation_cycle, user_id=member.user_id
+        ).exists()
 
 
 class ContributionSerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@
 from comrade.groups.services.contributions import (
     group_contribute,
     group_contribute_external,
+    group_contribution_prepare,
     group_contribution_settled,
 )
 from comrade.groups.services.groups import group_close, group_create, group_update
@@ -27,6 +28,7 @@ __all__ = [
     "group_close",
     "group_contribute",
     "group_contribute_external",
+    "group_contribution_prepare",
     "group_contribution_settled",
     "group_create",
     "group_invite",

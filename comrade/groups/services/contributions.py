@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 
+from comrade.core import settlement
 from comrade.core.errors import ApplicationError, NotFound
 from comrade.groups.models import Contribution, GroupMembers, GroupTarget, PaymentGroups
 from comrade.groups.services.common import ensure_accepting_contributions, ensure_not_closed, lock_group, require_member
@@ -75,10 +76,27 @@ def group_contribute_external(
     )
 
 
+def group_contribution_prepare(txn: TransactionToken) -> None:
+    """Settlement step 1 for EXTERNAL contributions: lock the group row before the gateway locks
+    the pot, so a close or a member removal cannot run between the pot being credited and the
+    contribution being recorded. A group that has closed, or a payer who is no longer a member,
+    cannot take the money: `Refused` makes the gateway credit it to the payer's wallet instead."""
+    group_id = (txn.metadata or {}).get("group_id")
+    if group_id is None:
+        return
+    group = PaymentGroups.objects.select_for_update(of=("self",)).filter(pk=group_id).first()
+    if group is None or group.is_closed:
+        raise settlement.Refused("group_closed", "This group is closed.")
+    if not GroupMembers.objects.filter(group=group, user_id=txn.sender_id).exists():
+        raise settlement.Refused("not_a_member", "The payer is no longer a member of this group.")
+
+
 def group_contribution_settled(txn: TransactionToken) -> Contribution | None:
-    """Settlement handler for EXTERNAL contributions (group and target ids in txn.metadata). Runs
-    after the gateway posted clearing -> pot; records the contribution once. A payment for a group
-    that has closed, or from a user who left it, is refused (the gateway then fails it)."""
+    """Settlement step 3 for EXTERNAL contributions (group and target ids in txn.metadata): the
+    gateway has posted clearing -> pot; record the contribution once. It relies on the group lock
+    taken by `group_contribution_prepare` in the same database transaction (locking the group
+    here, after the pot, would invert the lock order); the checks below only guard a caller that
+    skipped the prepare step, and make the gateway fail the payment."""
     group_id = (txn.metadata or {}).get("group_id")
     if group_id is None:
         return None

@@ -9,11 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from comrade import limits
-from comrade.core.errors import ApplicationError, field_error
+from comrade.core.errors import field_error
 from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
 from comrade.groups.services.common import ensure_not_closed, lock_group, require_admin
-from comrade.groups.services.pot import pot_pay
-from comrade.groups.shares import split_pro_rata
+from comrade.groups.services.pot import pot_refund, refund_shares
 from comrade.ledger.models import LedgerAccount, PaymentProfile, TransactionToken
 from comrade.ledger.services import lock_accounts, system_account
 
@@ -71,22 +70,25 @@ def group_update(*, group: PaymentGroups, admin, **fields) -> PaymentGroups:
 
 
 def group_close(*, group: PaymentGroups, admin) -> list[TransactionToken]:
-    """Close the group and refund what is left in the pot to its members, in proportion to what
-    each contributed (largest-remainder to the cent; leftover cents to the largest remainders,
-    ties to the earliest joined). If no current member contributed, the pot is split equally.
-    One REFUND transaction per member who gets money, all in one database transaction."""
+    """Close the group and refund what is left in the pot to its members, in proportion to their
+    balances (`refund_shares`: contributions net of what the pot paid them back; largest
+    remainder to the cent, ties to the earliest joined; equal when nobody has a balance). One
+    REFUND transaction per member who gets money, all in one database transaction. The balances
+    are read after the group and the pot are locked, so a contribution settling at the same
+    moment is either fully in (pot and weights) or refused."""
     with transaction.atomic():
         group = lock_group(group)
         require_admin(group, admin)
         ensure_not_closed(group)
-        members = list(GroupMembers.objects.select_related("user").filter(group=group).order_by("joined_at", "id"))
         wallets = dict(
-            PaymentProfile.objects.filter(user_id__in=[m.user_id for m in members]).values_list("user_id", "account_id")
+            PaymentProfile.objects.filter(user__group_memberships__group=group).values_list("user_id", "account_id")
         )
         accounts = lock_accounts([group.pot_id, *wallets.values()])
-        shares = split_pro_rata(accounts[group.pot_id].balance, [(m, m.total_contributed) for m in members])
+        shares = refund_shares(group, accounts[group.pot_id].balance)
         refunds = [
-            _refund(group, admin, member, wallets[member.user_id], share) for member, share in shares if share > 0
+            pot_refund(group=group, sender=admin, member=member, share=share, reason="group_closed")
+            for member, share in shares
+            if share > 0
         ]
         group.is_active = False
         group.closed_at = timezone.now()
@@ -95,22 +97,6 @@ def group_close(*, group: PaymentGroups, admin) -> list[TransactionToken]:
             status=GroupInvitation.Status.EXPIRED
         )
         return refunds
-
-
-def _refund(group, admin, member: GroupMembers, wallet_id: int, share) -> TransactionToken:
-    txn = pot_pay(
-        group=group,
-        sender=admin,
-        amount=share,
-        credit_account_id=wallet_id,
-        transaction_type=TransactionToken.Type.REFUND,
-        receiver=member.user,
-        description=f"Refund: {group.name} closed",
-        metadata={"reason": "group_closed"},
-    )
-    if txn.status != TransactionToken.Status.COMPLETED:
-        raise ApplicationError("close_failed", f"Could not refund {member.user}: {txn.failure_reason}")
-    return txn
 
 
 def _check_deadline(deadline: date | None) -> None:

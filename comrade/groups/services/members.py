@@ -1,8 +1,12 @@
 """Membership: joining (open group or invitation), leaving, removal and roles.
 
-A member who leaves or is removed is not refunded: money given to a group stays in its pot (an
-admin can pay the member out first). The group's owner (`group.admin`) cannot leave, be removed
-or lose the ADMIN role."""
+A member who leaves or is removed takes their balance with them: in the same database transaction
+the pot refunds them what a close would give them at that moment (`refund_shares`), capped at
+their balance (contributions net of what the pot paid them back). So nobody can remove a member
+and then share that member's money among the others. The group's owner (`group.admin`) cannot
+leave, be removed or lose the ADMIN role."""
+
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -12,6 +16,9 @@ from comrade import limits
 from comrade.core.errors import ApplicationError, NotFound
 from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
 from comrade.groups.services.common import ensure_not_closed, lock_group, member_of, require_admin, require_member
+from comrade.groups.services.pot import member_balance, pot_refund, refund_shares
+from comrade.ledger.models import TransactionToken
+from comrade.ledger.services import lock_accounts, wallet_account_id
 
 
 def group_join(*, group: PaymentGroups, user) -> GroupMembers:
@@ -66,23 +73,44 @@ def invitation_mark(invitation: GroupInvitation, status: str) -> GroupInvitation
     return invitation
 
 
-def group_leave(*, group: PaymentGroups, user) -> None:
+def group_leave(*, group: PaymentGroups, user) -> TransactionToken | None:
+    """Leave the group; returns the REFUND of the member's balance, if any."""
     with transaction.atomic():
         group = lock_group(group)
         membership = require_member(group, user)
         if group.admin_id == user.pk:
             raise ApplicationError("owner_cannot_leave", "The group's owner cannot leave it; close the group instead.")
-        membership.delete()
+        return _member_out(group, membership, sender=user, reason="member_left")
 
 
-def group_member_remove(*, group: PaymentGroups, admin, user_id: int) -> None:
+def group_member_remove(*, group: PaymentGroups, admin, user_id: int) -> TransactionToken | None:
+    """Remove a member; returns the REFUND of the member's balance, if any."""
     with transaction.atomic():
         group = lock_group(group)
         require_admin(group, admin)
         membership = member_of(group, user_id)
         if membership.user_id == group.admin_id:
             raise ApplicationError("cannot_remove_owner", "The group's owner cannot be removed.")
-        membership.delete()
+        return _member_out(group, membership, sender=admin, reason="member_removed")
+
+
+def _member_out(group: PaymentGroups, membership: GroupMembers, *, sender, reason: str) -> TransactionToken | None:
+    """Refund the member's share (group locked by the caller; the ledger then locks the pot and
+    the wallet), then delete the membership."""
+    share = member_refund(group, membership)
+    refund = None
+    if share > 0:
+        refund = pot_refund(group=group, sender=sender, member=membership, share=share, reason=reason)
+    membership.delete()
+    return refund
+
+
+def member_refund(group: PaymentGroups, membership: GroupMembers) -> Decimal:
+    """The member's part of a close at this moment, never more than their balance. Locks the pot
+    and the member's wallet (after the group, which the caller holds) before reading."""
+    accounts = lock_accounts([group.pot_id, wallet_account_id(membership.user)])
+    shares = dict((m.pk, share) for m, share in refund_shares(group, accounts[group.pot_id].balance))
+    return min(shares[membership.pk], member_balance(membership))
 
 
 def group_member_role_set(*, group: PaymentGroups, admin, user_id: int, role: str) -> GroupMembers:

@@ -9,14 +9,15 @@ holds. `is_achieved` stays true once a target has been reached."""
 
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from comrade.core.errors import ApplicationError
 from comrade.core.money import ZERO
-from comrade.groups.models import GroupMembers, GroupTarget, PaymentGroups
+from comrade.groups.models import GroupMembers, GroupTarget, PaymentGroups, RotationPayout
 from comrade.groups.services.common import ensure_not_closed, lock_group, member_of, require_admin
+from comrade.groups.shares import split_pro_rata
 from comrade.ledger.models import LedgerAccount, TransactionToken
 from comrade.ledger.services import Leg, settle, transaction_open, wallet_account_id
 
@@ -85,6 +86,32 @@ def pot_pay(
     return txn
 
 
+REFUND_DESCRIPTIONS = {
+    "group_closed": "Refund: {group} closed",
+    "member_left": "Refund: you left {group}",
+    "member_removed": "Refund: you were removed from {group}",
+}
+
+
+def pot_refund(*, group: PaymentGroups, sender, member: GroupMembers, share: Decimal, reason: str) -> TransactionToken:
+    """Pay a member's share of the pot back into their wallet as a REFUND they see in their
+    transactions. For callers that hold the group lock; a refund that cannot complete undoes the
+    caller's whole database transaction."""
+    txn = pot_pay(
+        group=group,
+        sender=sender,
+        amount=share,
+        credit_account_id=wallet_account_id(member.user),
+        transaction_type=Type.REFUND,
+        receiver=member.user,
+        description=REFUND_DESCRIPTIONS[reason].format(group=group.name),
+        metadata={"reason": reason},
+    )
+    if txn.status != Status.COMPLETED:
+        raise ApplicationError("refund_failed", f"Could not refund {member.user}: {txn.failure_reason}")
+    return txn
+
+
 def fit_allocations(group: PaymentGroups) -> None:
     """Reduce target allocations, newest first, until they fit in the pot's balance."""
     balance = pot_balance(group)
@@ -120,7 +147,7 @@ def group_payout(
         require_admin(group, admin)
         ensure_not_closed(group)
         membership = member_of(group, getattr(member_user, "pk", member_user))
-        return pot_pay(
+        txn = pot_pay(
             group=group,
             sender=admin,
             amount=amount,
@@ -129,6 +156,8 @@ def group_payout(
             receiver=membership.user,
             description=description or f"Payout from {group.name}",
         )
+        _count_received(membership, txn)
+        return txn
 
 
 def group_rotation_set(*, group: PaymentGroups, admin, order: list[int]) -> list[GroupMembers]:
@@ -174,12 +203,14 @@ def group_rotation_payout(*, group: PaymentGroups, admin, amount: Decimal | None
             metadata={"rotation_cycle": group.rotation_cycle, "payout_position": recipient.payout_position},
         )
         if txn.status == Status.COMPLETED:
-            recipient.last_payout_cycle = group.rotation_cycle
-            recipient.save(update_fields=["last_payout_cycle"])
+            _record_rotation_payout(group, recipient, txn)
+            _count_received(recipient, txn)
         return txn
 
 
 def _next_in_rotation(group: PaymentGroups) -> GroupMembers:
+    """The first member in the order whose user has not received in the current cycle (under
+    any membership: leaving and rejoining does not make them wait their turn again)."""
     ordered = list(
         GroupMembers.objects.select_related("user")
         .filter(group=group, payout_position__isnull=False)
@@ -187,9 +218,51 @@ def _next_in_rotation(group: PaymentGroups) -> GroupMembers:
     )
     if not ordered:
         raise ApplicationError("rotation_not_set", "Set the payout order first.")
-    waiting = [m for m in ordered if m.last_payout_cycle < group.rotation_cycle]
+    paid = set(received_in_cycle(group, group.rotation_cycle))
+    waiting = [m for m in ordered if m.user_id not in paid]
     if not waiting:
         group.rotation_cycle += 1
         group.save(update_fields=["rotation_cycle", "updated_at"])
         waiting = ordered
     return waiting[0]
+
+
+def received_in_cycle(group: PaymentGroups, cycle: int) -> list[int]:
+    """The ids of the users who received the rotation payout in `cycle`."""
+    return list(RotationPayout.objects.filter(group=group, cycle=cycle).values_list("user_id", flat=True))
+
+
+def _record_rotation_payout(group: PaymentGroups, recipient: GroupMembers, txn: TransactionToken) -> None:
+    """The unique (group, cycle, user) constraint is the last word: a second payout to the same
+    user in one cycle rolls the whole payout back."""
+    try:
+        with transaction.atomic():
+            RotationPayout.objects.create(group=group, cycle=group.rotation_cycle, user=recipient.user, transaction=txn)
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "already_received", f"{recipient.user} has already received in cycle {group.rotation_cycle}."
+        ) from exc
+
+
+def _count_received(membership: GroupMembers, txn: TransactionToken) -> None:
+    if txn.status == Status.COMPLETED:
+        GroupMembers.objects.filter(pk=membership.pk).update(total_received=F("total_received") + txn.amount)
+
+
+def member_balances(group: PaymentGroups) -> list[tuple[GroupMembers, Decimal]]:
+    """Each current member's balance in the group: what the membership contributed net of what
+    the pot paid it back, never below 0, earliest joined first. Read it with the group locked
+    (every writer of these totals holds that lock), after locking the pot."""
+    members = GroupMembers.objects.select_related("user").filter(group=group).order_by("joined_at", "id")
+    return [(m, member_balance(m)) for m in members]
+
+
+def member_balance(membership: GroupMembers) -> Decimal:
+    return max(membership.total_contributed - membership.total_received, ZERO)
+
+
+def refund_shares(group: PaymentGroups, pot: Decimal) -> list[tuple[GroupMembers, Decimal]]:
+    """What each current member gets back from `pot`: a largest-remainder split in proportion to
+    their balances (equal when nobody has a balance). Used by close, and by leaving and removal
+    (which pay the member their share, capped at their balance), so both follow one rule."""
+    return split_pro_rata(pot, member_balances(group))

@@ -1,10 +1,15 @@
 """Concurrency claims, on PostgreSQL only (SQLite ignores select_for_update)."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
+from comrade.core import settlement
+from comrade.core.errors import NotFound
 from comrade.core.testing.concurrency import run_together
 from comrade.groups.models import Contribution, GroupInvitation, GroupMembers, PaymentGroups
 from comrade.groups.services import (
@@ -12,11 +17,13 @@ from comrade.groups.services import (
     group_contribute,
     group_invite,
     group_join,
+    group_member_remove,
     group_rotation_payout,
     group_rotation_set,
 )
+from comrade.groups.services import groups as group_services
 from comrade.groups.tests.factories import GroupMemberFactory, PaymentGroupFactory
-from comrade.groups.tests.helpers import pot, wallet
+from comrade.groups.tests.helpers import pot, settle_external, wallet
 from comrade.ledger.checks import run_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -133,4 +140,83 @@ def test_parallel_rotation_payouts_pay_each_member_once(make_user):
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(r.receiver_id for r in results) == sorted(p.pk for p in people)
     assert pot(group) == 0
+    assert run_all() == []
+
+
+def _blocking_someone() -> bool:
+    """Whether another session waits for a lock this session holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+        )
+        return cursor.fetchone()[0]
+
+
+def _wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_close_racing_an_external_contribution_never_pays_one_members_money_to_another(make_user, monkeypatch):
+    """The close reads its refund weights, then pauses until the external contribution has either
+    settled or is waiting for one of the close's locks: the old race window, made certain."""
+    admin, payer, other = make_user(balance="100.00"), make_user(), make_user(balance="100.00")
+    group = PaymentGroupFactory(admin=admin)
+    GroupMemberFactory(group=group, user=payer)
+    GroupMemberFactory(group=group, user=other)
+    group_contribute(group=group, user=admin, amount=Decimal("10.00"))
+    group_contribute(group=group, user=other, amount=Decimal("30.00"))
+    close_has_read, settlement_done = threading.Event(), threading.Event()
+    lock_accounts = group_services.lock_accounts
+
+    def lock_accounts_after_the_settlement(ids):
+        close_has_read.set()
+        _wait_for(lambda: settlement_done.is_set() or _blocking_someone())
+        return lock_accounts(ids)
+
+    def settle():
+        close_has_read.wait(10)
+        try:
+            return settle_external(group, payer, "50.00")
+        finally:
+            settlement_done.set()
+
+    monkeypatch.setattr(group_services, "lock_accounts", lock_accounts_after_the_settlement)
+    closing, settling = run_together([lambda: group_close(group=group, admin=admin), settle])
+
+    assert not isinstance(closing, Exception), closing
+    refunds = {t.receiver_id: t.amount for t in closing}
+    if isinstance(settling, settlement.Refused):  # the money goes to the payer's wallet, not the pot
+        assert settling.code == "group_closed"
+        assert refunds == {admin.pk: Decimal("10.00"), other.pk: Decimal("30.00")}
+        assert not Contribution.objects.filter(member=payer).exists()
+    else:
+        assert not isinstance(settling, Exception), settling
+        assert refunds == {admin.pk: Decimal("10.00"), payer.pk: Decimal("50.00"), other.pk: Decimal("30.00")}
+    assert (wallet(admin), wallet(other)) == (Decimal("100.00"), Decimal("100.00"))
+    assert pot(group) == 0
+    assert run_all() == []
+
+
+def test_a_member_removed_while_contributing_gets_back_all_they_put_in(make_user):
+    admin, member = make_user(balance="100.00"), make_user(balance="100.00")
+    co_admin = make_user()
+    group = PaymentGroupFactory(admin=admin)
+    GroupMemberFactory(group=group, user=member)
+    GroupMemberFactory(group=group, user=co_admin, role="ADMIN")
+    group_contribute(group=group, user=admin, amount=Decimal("10.00"))
+    group_contribute(group=group, user=member, amount=Decimal("5.00"))
+
+    work = [lambda: group_contribute(group=group, user=member, amount=Decimal("7.77")) for _ in range(6)]
+    results = run_together(
+        [*work[:3], lambda: group_member_remove(group=group, admin=co_admin, user_id=member.pk), *work[3:]]
+    )
+    closing = group_close(group=group, admin=co_admin)
+
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert all(isinstance(r, NotFound) for r in refused), refused
+    assert wallet(member) == Decimal("100.00")
+    assert {t.receiver_id: t.amount for t in closing} == {admin.pk: Decimal("10.00")}
+    assert (wallet(admin), wallet(co_admin), pot(group)) == (Decimal("100.00"), Decimal("0.00"), 0)
     assert run_all() == []

@@ -71,6 +71,21 @@ def test_leftover_cents_go_to_the_earliest_joined_on_a_tie(group, admin, member,
     assert pot(group) == 0
 
 
+def test_close_weighs_contributions_net_of_what_the_pot_paid_back(group, admin, member, contribute):
+    from comrade.groups.services import group_payout
+
+    contribute(group, admin, "30.00")
+    contribute(group, member, "30.00")
+    group_payout(group=group, admin=admin, member_user=member, amount=Decimal("20.00"))  # member: 10.00 left in
+
+    refunds = {t.receiver: t.amount for t in group_close(group=group, admin=admin)}
+
+    assert refunds == {admin: Decimal("30.00"), member: Decimal("10.00")}
+    assert (wallet(admin), wallet(member)) == (Decimal("500.00"), Decimal("200.00"))
+    assert pot(group) == 0
+    assert run_all() == []
+
+
 def test_nobody_contributed_means_an_equal_split(group, admin, member, contribute):
     contribute(group, member, "10.01")
     GroupMembers.objects.filter(group=group, user=member).delete()  # the contributor left

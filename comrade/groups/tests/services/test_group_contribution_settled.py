@@ -1,5 +1,6 @@
-"""EXTERNAL contributions: the gateway posts clearing -> pot and calls settlement.settled(txn) in
-the same database transaction; these tests play the gateway's part."""
+"""EXTERNAL contributions: in one database transaction the gateway calls settlement.prepare(txn)
+(the group is locked, or the money refused), posts clearing -> pot and calls settlement.settled(txn);
+these tests play the gateway's part."""
 
 from decimal import Decimal
 
@@ -11,33 +12,12 @@ from comrade.core import settlement
 from comrade.core.errors import ApplicationError
 from comrade.groups.models import Contribution, PaymentGroups
 from comrade.groups.tests.factories import GroupTargetFactory
-from comrade.groups.tests.helpers import pot, total_of
+from comrade.groups.tests.helpers import pot, settle_external, total_of
 from comrade.ledger.checks import run_all
-from comrade.ledger.models import LedgerAccount, TransactionToken
-from comrade.ledger.services import Leg, post, system_account, transaction_open, transition
+from comrade.ledger.models import LedgerAccount
+from comrade.ledger.services import system_account, transaction_open
 
 pytestmark = pytest.mark.django_db
-
-
-def settle_external(group, user, amount: str, *, target=None, credit=None) -> TransactionToken:
-    amount = Decimal(amount)
-    with transaction.atomic():
-        txn = transaction_open(
-            sender=user,
-            receiver=user,
-            amount=amount,
-            payment_method="EXTERNAL",
-            external_payment_provider="sandbox",
-            transaction_type="CONTRIBUTION",
-            metadata={"group_id": group.pk, "target_id": target.pk if target else None},
-        )
-        transition(txn, "AUTHORIZED")
-        clearing = system_account(LedgerAccount.Kind.CLEARING, "sandbox")
-        post(txn=txn, legs=[Leg(clearing.pk, -amount), Leg(credit or group.pot_id, amount)])
-        transition(txn, "VERIFIED")
-        settlement.settled(txn)
-        transition(txn, "COMPLETED")
-    return txn
 
 
 def test_a_settled_external_contribution_is_recorded_like_an_internal_one(group, member):
@@ -77,20 +57,50 @@ def test_a_payment_that_settles_after_the_target_filled_stays_unallocated(group,
     assert run_all() == []
 
 
-def test_a_payment_into_a_closed_group_is_refused_and_rolled_back(group, member, unchanged):
+def test_a_payment_into_a_closed_group_is_refused_before_the_pot_is_credited(group, member, unchanged):
     PaymentGroups.objects.filter(pk=group.pk).update(is_active=False, closed_at=timezone.now())
 
-    with unchanged(), pytest.raises(ApplicationError) as error:
+    with unchanged(), pytest.raises(settlement.Refused) as refused:
         settle_external(group, member, "10.00")
 
-    assert error.value.code == "group_closed"
+    assert refused.value.code == "group_closed"
 
 
-def test_a_payment_from_someone_who_left_is_refused(group, outsider, unchanged):
-    with unchanged(), pytest.raises(ApplicationError) as error:
+def test_a_payment_from_someone_who_left_is_refused_before_the_pot_is_credited(group, outsider, unchanged):
+    with unchanged(), pytest.raises(settlement.Refused) as refused:
         settle_external(group, outsider, "10.00")
 
-    assert error.value.code == "not_a_member"
+    assert refused.value.code == "not_a_member"
+
+
+def test_a_payment_for_a_group_that_no_longer_exists_is_refused(member):
+    with transaction.atomic():
+        txn = transaction_open(
+            sender=member, amount=Decimal("1.00"), transaction_type="CONTRIBUTION", metadata={"group_id": 999999}
+        )
+        with pytest.raises(settlement.Refused) as refused:
+            settlement.prepare(txn)
+
+    assert refused.value.code == "group_closed"
+
+
+def test_prepare_leaves_a_group_that_can_take_the_money_alone(group, member, unchanged):
+    with unchanged(transactions=False), transaction.atomic():
+        txn = transaction_open(
+            sender=member, amount=Decimal("1.00"), transaction_type="CONTRIBUTION", metadata={"group_id": group.pk}
+        )
+        settlement.prepare(txn)
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_settled_still_refuses_when_a_caller_skipped_prepare(group, outsider, member, unchanged, closed):
+    if closed:
+        PaymentGroups.objects.filter(pk=group.pk).update(is_active=False, closed_at=timezone.now())
+
+    with unchanged(), pytest.raises(ApplicationError) as error:
+        settle_external(group, member if closed else outsider, "10.00", prepare=False)
+
+    assert error.value.code == ("group_closed" if closed else "not_a_member")
 
 
 def test_a_payment_that_did_not_credit_the_pot_is_refused(group, member, unchanged):

@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from comrade.core.errors import ApplicationError, Forbidden
-from comrade.groups.models import GroupMembers
-from comrade.groups.services import group_rotation_payout, group_rotation_set
+from comrade.groups.models import GroupMembers, RotationPayout
+from comrade.groups.services import group_leave, group_rotation_payout, group_rotation_set
 from comrade.groups.services.common import lock_group
 from comrade.groups.services.members import member_add
 from comrade.groups.tests.factories import GroupMemberFactory
@@ -28,7 +29,8 @@ def round_of_contributions(group, people, contribute):
 
 
 def received(group) -> dict[int, int]:
-    return dict(GroupMembers.objects.filter(group=group).values_list("user_id", "last_payout_cycle"))
+    """The last cycle in which each user received."""
+    return dict(RotationPayout.objects.filter(group=group).order_by("cycle").values_list("user_id", "cycle"))
 
 
 def test_each_member_receives_once_per_cycle_in_the_order_set(circle, admin, contribute):
@@ -114,3 +116,41 @@ def test_only_admins_set_the_order_or_pay_out(circle, member, unchanged):
         group_rotation_set(group=group, admin=member, order=[p.pk for p in people])
     with unchanged(), pytest.raises(Forbidden):
         group_rotation_payout(group=group, admin=member)
+
+
+def test_leaving_and_rejoining_does_not_pay_a_member_twice_in_one_cycle(circle, admin, member, contribute):
+    group, people = circle
+    group_rotation_set(group=group, admin=admin, order=[member.pk, admin.pk, people[2].pk])
+    round_of_contributions(group, people, contribute)
+    first = group_rotation_payout(group=group, admin=admin)
+    assert (first.receiver, first.amount) == (member, Decimal("30.00"))
+
+    group_leave(group=group, user=member)
+    member_add(group=lock_group(group), user=member)
+    round_of_contributions(group, people, contribute)
+    payees = [group_rotation_payout(group=group, admin=admin, amount=Decimal("10.00")).receiver for _ in range(3)]
+
+    assert payees == [admin, people[2], admin]  # the rejoined member, now last, waits for cycle 2
+    group.refresh_from_db()
+    assert group.rotation_cycle == 2
+    assert received(group) == {member.pk: 1, people[2].pk: 1, admin.pk: 2}
+    assert run_all() == []
+
+
+def test_the_database_refuses_a_second_payout_to_one_user_in_a_cycle(circle, member):
+    group, _ = circle
+    RotationPayout.objects.create(group=group, cycle=1, user=member)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RotationPayout.objects.create(group=group, cycle=1, user=member)
+
+
+def test_a_rotation_payout_counts_against_the_member_balance(circle, admin, contribute):
+    group, people = circle
+    group_rotation_set(group=group, admin=admin, order=[p.pk for p in people])
+    round_of_contributions(group, people, contribute)
+
+    group_rotation_payout(group=group, admin=admin)
+
+    first = GroupMembers.objects.get(group=group, user=people[0])
+    assert (first.total_contributed, first.total_received) == (Decimal("10.00"), Decimal("30.00"))

@@ -13,10 +13,14 @@ from comrade.groups.services import (
     group_member_remove,
     group_member_role_set,
     group_payout,
+    group_pot_pay,
 )
-from comrade.groups.tests.factories import GroupInvitationFactory
-from comrade.groups.tests.helpers import pot
+from comrade.groups.tests.factories import GroupInvitationFactory, GroupMemberFactory
+from comrade.groups.tests.helpers import pot, wallet
 from comrade.ledger.checks import run_all
+from comrade.ledger.models import LedgerAccount, TransactionToken
+from comrade.ledger.selectors import transactions_of
+from comrade.ledger.services import system_account
 
 pytestmark = pytest.mark.django_db
 
@@ -86,15 +90,78 @@ def test_a_closed_group_cannot_be_joined(group, admin, outsider, unchanged):
     assert error.value.code == "group_closed"
 
 
-def test_a_member_leaves_and_their_money_stays_in_the_pot(group, member, contribute):
+def test_a_member_who_leaves_takes_their_contributions_back(group, admin, member, contribute):
+    contribute(group, admin, "10.00")
     contribute(group, member, "30.00")
 
-    group_leave(group=group, user=member)
+    refund = group_leave(group=group, user=member)
 
     assert member.pk not in members(group)
-    assert pot(group) == Decimal("30.00")
+    assert (refund.transaction_type, refund.status, refund.amount) == ("REFUND", "COMPLETED", Decimal("30.00"))
+    assert (refund.sender, refund.receiver, refund.metadata["reason"]) == (member, member, "member_left")
+    assert refund in transactions_of(member)
+    assert wallet(member) == Decimal("200.00")
+    assert pot(group) == Decimal("10.00")
     assert Contribution.objects.get(member=member).membership is None
     assert run_all() == []
+
+
+def test_a_removed_member_is_refunded_so_a_close_cannot_share_their_money(group, admin, member, make_user, contribute):
+    co_admin = make_user(balance="100.00")
+    GroupMemberFactory(group=group, user=co_admin, role="ADMIN")
+    contribute(group, admin, "10.00")
+    contribute(group, member, "30.00")
+
+    refund = group_member_remove(group=group, admin=co_admin, user_id=member.pk)
+    closing = {t.receiver: t.amount for t in group_close(group=group, admin=co_admin)}
+
+    assert (refund.receiver, refund.amount, refund.sender) == (member, Decimal("30.00"), co_admin)
+    assert refund.metadata["reason"] == "member_removed"
+    assert closing == {admin: Decimal("10.00")}
+    assert (wallet(member), wallet(admin), wallet(co_admin)) == (
+        Decimal("200.00"),
+        Decimal("500.00"),
+        Decimal("100.00"),
+    )
+    assert pot(group) == 0
+    assert run_all() == []
+
+
+def test_the_refund_is_net_of_what_the_pot_paid_the_member(group, admin, member, contribute):
+    contribute(group, admin, "10.00")
+    contribute(group, member, "30.00")
+    group_payout(group=group, admin=admin, member_user=member, amount=Decimal("20.00"))
+
+    refund = group_member_remove(group=group, admin=admin, user_id=member.pk)
+
+    assert refund.amount == Decimal("10.00")
+    assert wallet(member) == Decimal("200.00")
+    assert pot(group) == Decimal("10.00")
+
+
+def test_when_the_pot_was_spent_the_member_gets_what_a_close_would_give_them(group, admin, member, contribute):
+    contribute(group, admin, "10.00")
+    contribute(group, member, "30.00")
+    shop = system_account(LedgerAccount.Kind.REVENUE, "sales", allow_negative=False)
+    group_pot_pay(
+        group=group, admin=admin, amount=Decimal("20.00"), credit_account_id=shop.pk, transaction_type="PURCHASE"
+    )
+
+    refund = group_member_remove(group=group, admin=admin, user_id=member.pk)
+
+    assert refund.amount == Decimal("15.00")  # 30 / 40 of the 20.00 left
+    assert pot(group) == Decimal("5.00")
+    assert run_all() == []
+
+
+def test_a_member_with_nothing_in_the_pot_leaves_without_a_refund(group, admin, member, contribute):
+    contribute(group, admin, "10.00")
+    transactions = TransactionToken.objects.count()
+
+    assert group_leave(group=group, user=member) is None
+
+    assert TransactionToken.objects.count() == transactions
+    assert (pot(group), wallet(member)) == (Decimal("10.00"), Decimal("200.00"))
 
 
 def test_the_owner_cannot_leave(group, admin, unchanged):
