@@ -14,7 +14,6 @@ and reconciliation runs. What the fake says it did is the truth:
 Runs in-process against the reliability database; the web server is not needed."""
 
 import random
-import time
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
@@ -169,7 +168,7 @@ class Chaos:
         from django.utils import timezone
 
         from comrade.gateways.models import ExternalPayment
-        from comrade.gateways.services import reconcile_run
+        from comrade.gateways.services import payments_expire, reconcile_run
 
         with self.fake.lock:
             pending = [po for po in self.fake.payouts.values() if po["status"] in ("pending", "in_transit")]
@@ -178,10 +177,11 @@ class Chaos:
         rounds = 0
         for hours in (1, 2, 4, 8, 16, 32):
             rounds += 1
-            reconcile_run(now=timezone.now() + timedelta(hours=hours), limit=10_000)
+            now = timezone.now() + timedelta(hours=hours)
+            payments_expire(now)  # the scheduler runs both jobs
+            reconcile_run(now=now, limit=10_000)
             if not ExternalPayment.objects.filter(resolved_at__isnull=True, provider="stripe").exists():
                 break
-            time.sleep(0)
         return rounds
 
     # --- what the fake says happened, against what we did ---------------------------------------

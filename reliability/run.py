@@ -12,7 +12,7 @@ import traceback
 from datetime import UTC, datetime
 
 from bench.infra import results
-from reliability import access, bank, fuzz, invariants, storm
+from reliability import access, bank, chaos, fuzz, invariants, storm
 from reliability.world import Settings, build
 
 
@@ -23,6 +23,7 @@ def steps(world, settings: Settings) -> list:
         ("invariants after the workload", lambda: invariants.ledger(world.target)),
         ("bank workload with SIGKILL", lambda: bank.run(world, settings, kills=settings.kills, seconds=half)),
         ("invariants after the kills", lambda: invariants.ledger(world.target)),
+        ("provider chaos and reconciliation", lambda: chaos.run(world, settings)),
         ("idempotency storm", lambda: storm.run(world)),
         ("access matrix", lambda: access.run(world)),
         ("schemathesis", lambda: fuzz.run(world, settings)),
