@@ -82,7 +82,9 @@ class Chaos:
         if self.rng.random() < 0.1:
             self.fake.hang_next(TIMEOUT_SECONDS + 0.5, path="/v1/payment_intents")
             self.tally["deposit_create_timed_out"] += 1
-        txn = external_transaction_create(user=user, transaction_type="DEPOSIT", amount=self._amount(), provider="stripe")
+        txn = external_transaction_create(
+            user=user, transaction_type="DEPOSIT", amount=self._amount(), provider="stripe"
+        )
         pi_id = txn.external.provider_reference
         if not pi_id:
             return

@@ -190,11 +190,11 @@ def _cancel_at_provider(payment: ExternalPayment) -> None:
     else leaves it open for reconciliation."""
     if not payment.provider_reference:
         return
-    gateway = gateway_for(payment.provider)
     try:
+        gateway = gateway_for(payment.provider)
         status = gateway.cancel_payment(payment.provider_reference)
         session = gateway.get_payment(payment.provider_reference) if status == PaymentStatus.SUCCEEDED else None
-    except GatewayError as exc:
+    except (GatewayError, ApplicationError) as exc:
         logger.info("cancel of %s at %s: %s", payment.transaction.token, payment.provider, exc)
         return
     if session is not None:

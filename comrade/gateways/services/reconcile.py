@@ -81,6 +81,9 @@ def payment_reconcile(*, payment: ExternalPayment, now: datetime) -> Result:
         result = _never_reached(payment) if answer is None else answer_apply(payment=payment, answer=answer)
     except (GatewayError, ApplicationError) as exc:
         result = Result(Outcome.NOTED, f"could not ask the provider: {exc}")
+    except Exception as exc:  # noqa: BLE001 - one payment's bug must not stop the others; it is kept
+        logger.exception("reconciling %s failed", payment.transaction.token)
+        result = Result(Outcome.REVIEW, f"error while reconciling: {exc!r}")
     _record(payment, answer, result, now)
     return result
 

@@ -187,3 +187,26 @@ def test_the_command_reports_what_it_did(user, deposit, capsys):
     call_command("reconcile_payments")
     assert "asked 1, settled 1" in capsys.readouterr().out
     assert payment_of(txn).transaction.status == "COMPLETED"
+
+
+def test_a_payout_returned_after_it_was_paid_is_credited_back_once(api, user, sandbox_webhook):
+    """Stripe can report payout.failed after payout.paid: the money came back to the platform."""
+    response = api.post(
+        "/payments/transactions/create_transaction/",
+        {
+            "amount": "30.00",
+            "payment_method": "EXTERNAL",
+            "transaction_type": "WITHDRAWAL",
+            "external_payment_provider": "sandbox",
+            "metadata": {"destination": "acct_demo"},
+        },
+    )
+    assert response.data["status"] == "COMPLETED" and balance_of(user) == Decimal("70.00")
+    data = {"reference": response.data["token"], "amount": "30.00", "currency": "USD"}
+    returned = sandbox_webhook("payout.failed", {**data, "failure_reason": "account closed"})
+    assert returned.data["verdict"] == "APPLIED"
+    assert sandbox_webhook("payout.failed", data).data["verdict"] == "IGNORED"
+    credit = TransactionToken.objects.get(related_transaction__token=response.data["token"])
+    assert credit.metadata["credited_because"] == "returned_by_provider"
+    assert TransactionToken.objects.get(token=response.data["token"]).status == "COMPLETED"
+    assert balance_of(user) == Decimal("100.00") and run_all() == []
