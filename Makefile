@@ -11,6 +11,10 @@ STAMP := $(VENV)/.installed
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# The local targets run in development mode (a dev secret key, the sandbox, plain http); production
+# is the default of the settings, so it is asked for here explicitly. An exported value wins.
+migrate demo run scheduler worker beat: export DJANGO_DEBUG ?= true
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 

@@ -1,5 +1,7 @@
 """Settings for Comrade Pay. Every value that differs between machines comes from the environment
-(see the README's configuration table); the defaults give a working embedded setup on SQLite."""
+(see the README's configuration table). Production is the default: development mode (a known
+secret key, the sandbox provider, plain http) is only had with DJANGO_DEBUG=true, which `make run`,
+the tests and the demo set. config/safety.py refuses to start with a setting that gives money away."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -7,11 +9,19 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_decimal, env_int, env_list, env_str
+from config.safety import (
+    DEV_SANDBOX_WEBHOOK_SECRET,
+    DEV_SECRET_KEY,
+    require_deliberate_sandbox,
+    require_production_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me-in-production-0123456789" if DEBUG else "")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG:
+    require_production_secret_key(SECRET_KEY)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -128,6 +138,12 @@ REST_FRAMEWORK = {
         "anon": env_str("THROTTLE_ANON_RATE", "100/hour"),
     },
     "EXCEPTION_HANDLER": "comrade.core.errors.exception_handler",
+    # The JSON parser refuses deep nesting with a 400 instead of a RecursionError (a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "comrade.core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -158,12 +174,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-if not DEBUG:
+# HTTPS protections: on whenever DEBUG is off; each is turned off only by its own variable.
+# The proxy header is trusted only behind a proxy that sets it and strips it from clients (README).
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    if not SECRET_KEY:
-        raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # Subscription tiers and their limits: the one place they are defined (see comrade/limits.py).
 # None means unlimited. Prices are per period; a period is PERIOD_DAYS long.
@@ -205,7 +228,7 @@ SUBSCRIPTION_TIERS = {
 
 # External payment providers. A provider is enabled only when its settings are present.
 SANDBOX_PAYMENTS_ENABLED = env_bool("SANDBOX_PAYMENTS_ENABLED", DEBUG)
-SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret-for-local-use-only")
+SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", DEV_SANDBOX_WEBHOOK_SECRET)
 SANDBOX_WEBHOOK_DELIVERY = env_str(
     "SANDBOX_WEBHOOK_DELIVERY", "http"
 )  # "http" posts to SITE_URL; "inline" calls in-process
@@ -224,6 +247,19 @@ MPESA_INITIATOR_NAME = env_str("MPESA_INITIATOR_NAME")
 MPESA_SECURITY_CREDENTIAL = env_str("MPESA_SECURITY_CREDENTIAL")
 MPESA_CALLBACK_SECRET = env_str("MPESA_CALLBACK_SECRET")
 MPESA_API_BASE = env_str("MPESA_API_BASE", "https://sandbox.safaricom.co.ke")
+if SANDBOX_PAYMENTS_ENABLED and not DEBUG:
+    require_deliberate_sandbox(
+        webhook_secret=SANDBOX_WEBHOOK_SECRET,
+        real_providers=[
+            name
+            for name, credential in (
+                ("Stripe", STRIPE_API_KEY),
+                ("PayPal", PAYPAL_CLIENT_ID),
+                ("M-Pesa", MPESA_CONSUMER_KEY),
+            )
+            if credential
+        ],
+    )
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
 EXTERNAL_PAYMENT_TTL_MINUTES = env_int("EXTERNAL_PAYMENT_TTL_MINUTES", 60)
 
@@ -274,3 +310,9 @@ RECONCILE_JOB_SECONDS = env_int("RECONCILE_JOB_SECONDS", 120)
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 64 * 1024)
 WEBHOOK_THROTTLE_RATE = env_str("WEBHOOK_THROTTLE_RATE", "600/minute")
 WEBHOOK_REJECTED_RETENTION_DAYS = env_int("WEBHOOK_REJECTED_RETENTION_DAYS", 14)
+
+# Retention (the purge_old_records job, comrade/core/retention.py): answered Idempotency-Keys are
+# forgotten after this many days, so a retry later than that runs as a new request.
+IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 30)
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
+RETENTION_JOB_SECONDS = env_int("RETENTION_JOB_SECONDS", 3600)

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${1:-${PORT:-8000}}
 PY=.venv/bin/python
+export DJANGO_DEBUG=${DJANGO_DEBUG:-true}  # development mode on purpose (production is the default)
 export SITE_URL=${SITE_URL:-http://127.0.0.1:$PORT}
 if $PY manage.py help run_scheduler >/dev/null 2>&1; then
   $PY manage.py run_scheduler &

@@ -12,6 +12,7 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 SECRET_KEY = "bench-and-reliability-secret-key-0123456789-not-for-production"
+SANDBOX_WEBHOOK_SECRET = "bench-and-reliability-sandbox-webhook-secret-0123456789"
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ def psycopg_dsn(target: Target) -> str:
 
 def django_env(target: Target, *, conn_max_age: int = 0, **extra: str) -> dict[str, str]:
     """The environment of every process that runs Django against `target`: production settings
-    (DEBUG off), throttling raised, long-lived JWTs, sandbox payments on, no email sent."""
+    (DEBUG off), throttling raised, long-lived JWTs, sandbox payments on (with a webhook secret of
+    its own, as production requires), no email sent, and plain http on loopback (no https redirect:
+    the load generators and the sandbox's webhooks speak http to 127.0.0.1)."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=target.url,
@@ -98,6 +101,8 @@ def django_env(target: Target, *, conn_max_age: int = 0, **extra: str) -> dict[s
         THROTTLE_ANON_RATE="1000000/hour",
         JWT_ACCESS_MINUTES="600",
         SANDBOX_PAYMENTS_ENABLED="true",
+        SANDBOX_WEBHOOK_SECRET=SANDBOX_WEBHOOK_SECRET,
+        DJANGO_SECURE_SSL_REDIRECT="false",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),

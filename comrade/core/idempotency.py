@@ -5,8 +5,10 @@ payment provider over the network, and no lock may be held meanwhile):
 
 1. Claim the key: insert (user, key, fingerprint) and commit. The unique constraint lets exactly
    one request claim it; that request does the work.
-2. Store the answer on the claim. If the work raised, the claim is deleted, so a retry runs again
-   (the services are atomic: an exception means nothing was written).
+2. Store the answer on the claim. If the work raised before it opened a transaction, the claim
+   is deleted, so a retry runs again (nothing was written). If it raised after a transaction was
+   committed (money held, then a later step failed), the claim is kept and marked interrupted:
+   a retry gets 409 `idempotency_request_interrupted` with those transactions and runs nothing.
 
 A retry that finds the key answered replays the answer. One that arrives while the first is still
 running waits for it (up to IDEMPOTENCY_WAIT_SECONDS) and then replays it, or answers 409.
@@ -19,6 +21,7 @@ no linked transaction means no money moved, and the work is run again; otherwise
 
 import hashlib
 import json
+import logging
 import time
 from contextvars import ContextVar
 from datetime import timedelta
@@ -36,6 +39,9 @@ from comrade.core.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 POLL_SECONDS = 0.05
+# Stored in response_body (response_status stays null) when the request raised after moving money.
+INTERRUPTED_MARK = {"interrupted": True}
+logger = logging.getLogger(__name__)
 _current_record: ContextVar[int | None] = ContextVar("idempotency_record", default=None)
 
 
@@ -59,7 +65,7 @@ def _claim(user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
 
 def _wait_for_answer(record: IdempotencyRecord) -> IdempotencyRecord | None:
     deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
-    while record.response_status is None and time.monotonic() < deadline:
+    while record.response_status is None and not _marked(record) and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
         record = IdempotencyRecord.objects.filter(pk=record.pk).first()
         if record is None:
@@ -75,7 +81,7 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
             status_code=422,
         )
     record = _wait_for_answer(record)
-    if record is not None and record.response_status is None and _is_stale(record):
+    if record is not None and record.response_status is None and (_marked(record) or _is_stale(record)):
         _interrupted(record)
     if record is None or record.response_status is None:
         raise ApplicationError(
@@ -87,6 +93,24 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     response = Response(record.response_body, status=record.response_status)
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _marked(record: IdempotencyRecord) -> bool:
+    return record.response_status is None and record.response_body == INTERRUPTED_MARK
+
+
+def _release_or_keep(record: IdempotencyRecord) -> None:
+    """The work raised. Without a linked transaction nothing moved: give the key back so a retry
+    runs again. With one, keep the key, marked, so that a retry is told what the request did
+    instead of moving the money a second time. If even this fails (the database is gone), the key
+    stays claimed and the stale-request rule decides later."""
+    try:
+        if record.transactions.exists():
+            IdempotencyRecord.objects.filter(pk=record.pk).update(response_body=INTERRUPTED_MARK)
+        else:
+            record.delete()
+    except Exception:
+        logger.exception("could not release or mark Idempotency-Key record %s", record.pk)
 
 
 def _is_stale(record: IdempotencyRecord) -> bool:
@@ -142,7 +166,7 @@ def idempotent(view_method):
         try:
             response = view_method(self, request, *args, **kwargs)
         except BaseException:
-            record.delete()
+            _release_or_keep(record)
             raise
         finally:
             _current_record.reset(context)

@@ -33,6 +33,9 @@ class ProvidersView(APIView):
         return Response(ProviderSerializer(enabled_providers(), many=True).data)
 
 
+WEBHOOK_ACK = inline_serializer("WebhookAck", {"verdict": serializers.CharField(), "reason": serializers.CharField()})
+
+
 class WebhookThrottle(AnonRateThrottle):
     """Per source address, so that one sender cannot crowd out the providers."""
 
@@ -50,12 +53,7 @@ class WebhookView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes = [WebhookThrottle]
 
-    @extend_schema(
-        request=None,
-        responses=inline_serializer(
-            "WebhookAck", {"verdict": serializers.CharField(), "reason": serializers.CharField()}
-        ),
-    )
+    @extend_schema(request=None, responses=WEBHOOK_ACK)
     def post(self, request, provider: str, secret: str = ""):
         if _declared_length(request) > settings.WEBHOOK_MAX_BODY_BYTES or (
             len(request.body) > settings.WEBHOOK_MAX_BODY_BYTES
@@ -82,6 +80,14 @@ class OpenPaymentsView(ListAPIView):
     def get_queryset(self):
         flagged = self.request.query_params.get("flagged", "").lower() in ("1", "true", "yes")
         return open_payments(now=timezone.now(), flagged_only=flagged)
+
+
+class SecretPathWebhookView(WebhookView):
+    """The same endpoint for providers that authenticate by a secret path segment (Daraja)."""
+
+    @extend_schema(operation_id="payments_webhooks_secret_create", request=None, responses=WEBHOOK_ACK)
+    def post(self, request, provider: str, secret: str = ""):
+        return super().post(request, provider, secret)
 
 
 def _declared_length(request) -> int:

@@ -9,10 +9,10 @@ class GatewaysConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from comrade.core import jobs
+        from comrade.core import jobs, retention
         from comrade.gateways.services import payments_expire, payments_reconcile
         from comrade.gateways.webhooks import rejected_events_purge
 
         jobs.register("expire_pending_payments", payments_expire, every_seconds=300)
         jobs.register("reconcile_payments", payments_reconcile, every_seconds=settings.RECONCILE_JOB_SECONDS)
-        jobs.register("purge_rejected_webhooks", rejected_events_purge, every_seconds=3600)
+        retention.register_purge(rejected_events_purge)

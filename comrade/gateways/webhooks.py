@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from comrade.core import retention
 from comrade.gateways.models import ExternalPayment, WebhookEvent
 from comrade.gateways.providers.base import GatewayError, WebhookRejected
 from comrade.gateways.providers.base import WebhookEvent as Event
@@ -126,9 +127,7 @@ def event_apply(payment: ExternalPayment, event: Event) -> tuple[str, str]:
 
 
 def rejected_events_purge(now: datetime) -> int:
-    """Job: forget rejected (unverified) requests after WEBHOOK_REJECTED_RETENTION_DAYS. Verified
+    """Purge (in the purge_old_records job): forget rejected (unverified) requests after WEBHOOK_REJECTED_RETENTION_DAYS. Verified
     events are kept: they are the record of what the providers told us."""
     cutoff = now - timedelta(days=settings.WEBHOOK_REJECTED_RETENTION_DAYS)
-    old = WebhookEvent.objects.filter(verified=False, received_at__lt=cutoff).values_list("pk", flat=True)[:5000]
-    deleted, _ = WebhookEvent.objects.filter(pk__in=list(old)).delete()
-    return deleted
+    return retention.delete_in_batches(WebhookEvent.objects.filter(verified=False, received_at__lt=cutoff))

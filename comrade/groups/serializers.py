@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from comrade.accounts.serializers import UserSerializer
+from comrade.core.fields import IdField
 from comrade.core.money import AmountField, MoneyOutField
 from comrade.groups.models import (
     Contribution,
@@ -120,7 +121,7 @@ class ContributeSerializer(serializers.Serializer):
 
 
 class GroupContributeSerializer(ContributeSerializer):
-    target = serializers.IntegerField(required=False, allow_null=True, default=None)
+    target = IdField(required=False, allow_null=True, default=None)
 
 
 class InviteSerializer(serializers.Serializer):
@@ -148,7 +149,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class MemberRefSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField()
+    user_id = IdField()
 
 
 class RoleSerializer(MemberRefSerializer):
@@ -161,7 +162,7 @@ class PayoutSerializer(MemberRefSerializer):
 
 
 class RotationSerializer(serializers.Serializer):
-    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    order = serializers.ListField(child=IdField(), allow_empty=False)
 
 
 class RotationPayoutSerializer(serializers.Serializer):
@@ -190,7 +191,7 @@ class TargetSerializer(serializers.ModelSerializer):
 
 
 class TargetCreateSerializer(serializers.Serializer):
-    group = serializers.IntegerField()
+    group = IdField()
     name = serializers.CharField(max_length=120)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     target_amount = AmountField()

@@ -43,7 +43,7 @@ PRINT_CONF = (
 )
 def test_the_broker_comes_from_the_environment_and_without_one_tasks_run_eagerly(env, expected):
     clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
-    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="true")
     shown = subprocess.run([sys.executable, "-c", PRINT_CONF], env=clean, cwd=BASE_DIR, capture_output=True, text=True)
     assert shown.stdout.strip() == expected, shown.stderr
 

@@ -7,8 +7,9 @@ import importlib
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from comrade.accounts.services import user_create
 from comrade.ledger.selectors import balance_of
@@ -28,6 +29,11 @@ class Command(BaseCommand):
     help = "Create the demo users and data (safe to run again)."
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo creates users with a published password and free money: it runs only in "
+                "development mode (DJANGO_DEBUG=true)."
+            )
         users = {row[0]: self._user(*row[1:]) for row in DEMO_USERS}
         for config in apps.get_app_configs():
             if config.name.startswith("comrade."):
