@@ -208,7 +208,8 @@ class PaymentGroupViewSet(
 
 
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Invitations addressed to the caller's email, looked up by id or by the link's token."""
+    """Invitations addressed to the caller's verified email, looked up by id, or any invitation by
+    the token of its emailed link (see services/invitations.py for who may answer)."""
 
     serializer_class = InvitationSerializer
     filterset_fields = ["status"]
@@ -225,13 +226,15 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=None, responses={201: MemberSerializer})
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        membership = services.invitation_accept(invitation=self.get_object(), user=request.user)
+        token = selectors.invitation_token_in(pk)
+        membership = services.invitation_accept(invitation=self.get_object(), user=request.user, token=token)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        invitation = services.invitation_decline(invitation=self.get_object(), user=request.user)
+        token = selectors.invitation_token_in(pk)
+        invitation = services.invitation_decline(invitation=self.get_object(), user=request.user, token=token)
         return Response(InvitationSerializer(invitation).data)
 
 
