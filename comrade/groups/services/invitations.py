@@ -82,7 +82,8 @@ def invitation_send(invitation_id: int) -> None:
     inviter = invitation.inviter.get_full_name() or invitation.inviter.email
     body = (
         f'{inviter} invited you to join the payment group "{invitation.group.name}" on Comrade Pay.\n\n'
-        f"Sign in as {invitation.invitee_email} and accept the invitation:\n{accept_url(invitation)}\n\n"
+        f"Sign in to Comrade Pay and accept the invitation with this link. Whoever is signed in when\n"
+        f"it is used joins the group, once, so do not forward it:\n{accept_url(invitation)}\n\n"
         f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
     )
     send_mail(
