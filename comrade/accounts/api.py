@@ -10,6 +10,7 @@ from rest_framework.throttling import UserRateThrottle
 
 from comrade.accounts.serializers import (
     EmailVerifiedSerializer,
+    ErrorBodySerializer,
     RegisterSerializer,
     UserSerializer,
     VerificationSentSerializer,
@@ -42,7 +43,7 @@ class VerifyEmailView(generics.GenericAPIView):
 
     @extend_schema(
         summary="Verify an email address with the token from the emailed link",
-        responses={200: EmailVerifiedSerializer, 400: OpenApiResponse(description=f"400 {ERROR_CODES}")},
+        responses={200: EmailVerifiedSerializer, 400: OpenApiResponse(ErrorBodySerializer, description=ERROR_CODES)},
         auth=[],
     )
     def post(self, request):
@@ -86,8 +87,8 @@ class VerifyEmailResendView(generics.GenericAPIView):
         summary="Email a new verification link to the caller",
         responses={
             200: VerificationSentSerializer,
-            400: OpenApiResponse(description="`already_verified`"),
-            429: OpenApiResponse(description="Asked too often (EMAIL_VERIFICATION_RESEND_RATE)."),
+            400: OpenApiResponse(ErrorBodySerializer, description="`already_verified`"),
+            429: OpenApiResponse(ErrorBodySerializer, description="Asked too often (EMAIL_VERIFICATION_RESEND_RATE)."),
         },
     )
     def post(self, request):

@@ -51,3 +51,11 @@ class EmailVerifiedSerializer(serializers.ModelSerializer):
 class VerificationSentSerializer(serializers.Serializer):
     email = serializers.EmailField(read_only=True)
     detail = serializers.CharField(read_only=True)
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    """The one JSON error shape (comrade/core/errors.py), for the schema of error responses."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

@@ -259,3 +259,5 @@ def test_the_schema_documents_the_endpoints():
     resend = paths["/api/auth/verify-email/resend/"]["post"]
     assert set(resend["responses"]) >= {"200", "400", "429"}
     assert components["User"]["properties"]["email_verified"]["readOnly"] is True
+    error = verify["post"]["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+    assert set(components[error.rsplit("/", 1)[1]]["properties"]) == {"code", "message", "fields"}
