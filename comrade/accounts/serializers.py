@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from comrade.accounts.models import User
+from comrade.accounts.services import EMAIL_TAKEN
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -14,7 +15,7 @@ class RegisterSerializer(serializers.Serializer):
     def validate_email(self, value: str) -> str:
         value = value.lower()
         if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("A user with this email already exists.", code="email_taken")
+            raise serializers.ValidationError(EMAIL_TAKEN, code="email_taken")
         return value
 
     def validate(self, attrs):
@@ -26,7 +27,35 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    email_verified = serializers.BooleanField(read_only=True)
+
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name"]
+        fields = ["id", "email", "first_name", "last_name", "email_verified"]
         read_only_fields = fields
+
+
+class VerifyEmailSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1000, trim_whitespace=True)
+
+
+class EmailVerifiedSerializer(serializers.ModelSerializer):
+    email_verified = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["email", "email_verified", "email_verified_at"]
+        read_only_fields = fields
+
+
+class VerificationSentSerializer(serializers.Serializer):
+    email = serializers.EmailField(read_only=True)
+    detail = serializers.CharField(read_only=True)
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    """The one JSON error shape (comrade/core/errors.py), for the schema of error responses."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

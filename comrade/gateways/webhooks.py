@@ -127,7 +127,7 @@ def event_apply(payment: ExternalPayment, event: Event) -> tuple[str, str]:
 
 
 def rejected_events_purge(now: datetime) -> int:
-    """Purge (in the purge_old_records job): forget rejected (unverified) requests after WEBHOOK_REJECTED_RETENTION_DAYS. Verified
-    events are kept: they are the record of what the providers told us."""
+    """Purge (in the purge_old_records job): forget rejected (unverified) requests after
+    WEBHOOK_REJECTED_RETENTION_DAYS. Verified events are kept: they are what the providers told us."""
     cutoff = now - timedelta(days=settings.WEBHOOK_REJECTED_RETENTION_DAYS)
     return retention.delete_in_batches(WebhookEvent.objects.filter(verified=False, received_at__lt=cutoff))

@@ -1,12 +1,13 @@
 """HTTP entry points for payment groups, targets and invitations: validate, call one service,
 serialize. Non-members get 404 for a group and all of its parts; members without admin rights 403."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from comrade import limits
+from comrade.accounts.serializers import ErrorBodySerializer
 from comrade.core.idempotency import idempotent
 from comrade.groups import selectors, services
 from comrade.groups.models import GroupInvitation, GroupTarget, PaymentGroups
@@ -33,6 +34,10 @@ from comrade.ledger.responses import transaction_response
 from comrade.ledger.serializers import TransactionSerializer
 
 Method = TransactionToken.PaymentMethod
+UNVERIFIED_RESPONSE = OpenApiResponse(
+    ErrorBodySerializer,
+    description="`email_not_verified`: answering by id needs a verified email; the emailed token needs none.",
+)
 
 
 def contribute(*, group: PaymentGroups, user, fields: dict, target: GroupTarget | None) -> Response:
@@ -208,7 +213,8 @@ class PaymentGroupViewSet(
 
 
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Invitations addressed to the caller's email, looked up by id or by the link's token."""
+    """Invitations addressed to the caller's verified email, looked up by id, or any invitation by
+    the token of its emailed link (see services/invitations.py for who may answer)."""
 
     serializer_class = InvitationSerializer
     filterset_fields = ["status"]
@@ -222,16 +228,18 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_object(self) -> GroupInvitation:
         return selectors.invitation_for(self.request.user, self.kwargs["pk"])
 
-    @extend_schema(request=None, responses={201: MemberSerializer})
+    @extend_schema(request=None, responses={201: MemberSerializer, 403: UNVERIFIED_RESPONSE})
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        membership = services.invitation_accept(invitation=self.get_object(), user=request.user)
+        token = selectors.invitation_token_in(pk)
+        membership = services.invitation_accept(invitation=self.get_object(), user=request.user, token=token)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=InvitationSerializer)
+    @extend_schema(request=None, responses={200: InvitationSerializer, 403: UNVERIFIED_RESPONSE})
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        invitation = services.invitation_decline(invitation=self.get_object(), user=request.user)
+        token = selectors.invitation_token_in(pk)
+        invitation = services.invitation_decline(invitation=self.get_object(), user=request.user, token=token)
         return Response(InvitationSerializer(invitation).data)
 
 

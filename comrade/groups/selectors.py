@@ -4,6 +4,7 @@ anyone else gets 404 for a group and everything in it."""
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from comrade.accounts.services import ensure_email_verified
 from comrade.core.errors import NotFound
 from comrade.groups.models import (
     Contribution,
@@ -12,6 +13,10 @@ from comrade.groups.models import (
     GroupTarget,
     PaymentGroups,
     RotationPayout,
+)
+
+INVITATIONS_NEED_VERIFIED_EMAIL = (
+    "Verify your email address to see and answer the invitations sent to it, or open the link in the invitation email."
 )
 
 
@@ -75,7 +80,9 @@ def invitations_of_group(group: PaymentGroups) -> QuerySet[GroupInvitation]:
 
 
 def invitations_for(user) -> QuerySet[GroupInvitation]:
-    """Invitations addressed to the user's email; nobody else's."""
+    """Invitations addressed to the user's email; nobody else's. Registering an address proves
+    nothing, so until the user has verified it they see none (403 `email_not_verified`)."""
+    ensure_email_verified(user, INVITATIONS_NEED_VERIFIED_EMAIL)
     return (
         GroupInvitation.objects.filter(invitee_email__iexact=user.email)
         .select_related("group", "inviter")
@@ -83,10 +90,19 @@ def invitations_for(user) -> QuerySet[GroupInvitation]:
     )
 
 
+def invitation_token_in(key: str) -> str | None:
+    """The URL's key is an invitation id or the token of the emailed link."""
+    return None if key.isdigit() and len(key) < 18 else key
+
+
 def invitation_for(user, key: str) -> GroupInvitation:
-    """By id or by the token of the accept link."""
-    lookup = Q(pk=int(key)) if key.isdigit() and len(key) < 18 else Q(token=key)
-    invitation = invitations_for(user).filter(lookup).first()
+    """By id among the invitations for the user's verified email, or by the token of the emailed
+    link: holding the token proves access to the invited inbox, so any signed-in user may use it."""
+    token = invitation_token_in(key)
+    if token is None:
+        invitation = invitations_for(user).filter(pk=int(key)).first()
+    else:
+        invitation = GroupInvitation.objects.filter(token=token).select_related("group", "inviter").first()
     if invitation is None:
         raise NotFound("No such invitation.")
     return invitation

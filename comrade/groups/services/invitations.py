@@ -1,7 +1,12 @@
 """Invitations by email. Any member may invite (the spec does not restrict it to admins); the
 email carries an accept link with an unguessable token, and the invitation expires after
 GROUP_INVITATION_EXPIRY_DAYS. Re-inviting a pending address returns the pending invitation and
-sends the email again instead of creating a second one."""
+sends the email again instead of creating a second one.
+
+An invitation is addressed to an inbox, so answering it needs proof of that inbox: either the
+token from the emailed link (then any signed-in user holding it may accept or decline, and the
+invitation is used up), or an account email equal to the invited address that its owner has
+verified. Registering the invited address alone is not enough."""
 
 import logging
 from dataclasses import dataclass
@@ -11,15 +16,20 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from comrade import limits
-from comrade.core.errors import ApplicationError
+from comrade.accounts.services import ensure_email_verified
+from comrade.core.errors import ApplicationError, NotFound
 from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
 from comrade.groups.services.common import ensure_not_closed, lock_group, require_member
 from comrade.groups.services.members import invitation_mark, member_add
 
 logger = logging.getLogger(__name__)
 Status = GroupInvitation.Status
+INVITATION_NEEDS_VERIFIED_EMAIL = (
+    "Verify your email address before accepting an invitation sent to it, or open the link in the invitation email."
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,8 @@ def invitation_send(invitation_id: int) -> None:
     inviter = invitation.inviter.get_full_name() or invitation.inviter.email
     body = (
         f'{inviter} invited you to join the payment group "{invitation.group.name}" on Comrade Pay.\n\n'
-        f"Sign in as {invitation.invitee_email} and accept the invitation:\n{accept_url(invitation)}\n\n"
+        f"Sign in to Comrade Pay and accept the invitation with this link. Whoever is signed in when\n"
+        f"it is used joins the group, once, so do not forward it:\n{accept_url(invitation)}\n\n"
         f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
     )
     send_mail(
@@ -83,8 +94,9 @@ def invitation_send(invitation_id: int) -> None:
     )
 
 
-def invitation_accept(*, invitation: GroupInvitation, user) -> GroupMembers:
-    """The invitee (matched by email by the caller's queryset) joins the group."""
+def invitation_accept(*, invitation: GroupInvitation, user, token: str | None = None) -> GroupMembers:
+    """The user joins the group, proving the invited inbox by `token` or by a verified email."""
+    require_inbox_proof(invitation=invitation, user=user, token=token)
     with transaction.atomic():
         group = lock_group(invitation.group)
         invitation = _locked_pending(invitation)
@@ -93,10 +105,23 @@ def invitation_accept(*, invitation: GroupInvitation, user) -> GroupMembers:
         return membership
 
 
-def invitation_decline(*, invitation: GroupInvitation, user) -> GroupInvitation:
+def invitation_decline(*, invitation: GroupInvitation, user, token: str | None = None) -> GroupInvitation:
+    require_inbox_proof(invitation=invitation, user=user, token=token)
     with transaction.atomic():
         invitation = _locked_pending(invitation)
         return invitation_mark(invitation, Status.DECLINED)
+
+
+def require_inbox_proof(*, invitation: GroupInvitation, user, token: str | None) -> None:
+    """Anyone else learns nothing (404); the invitee by an unverified address gets 403
+    `email_not_verified`, since registering an address does not prove owning it."""
+    if token is not None:
+        if not constant_time_compare(token, invitation.token):
+            raise NotFound("No such invitation.")
+        return
+    if invitation.invitee_email.lower() != user.email.lower():
+        raise NotFound("No such invitation.")
+    ensure_email_verified(user, INVITATION_NEEDS_VERIFIED_EMAIL)
 
 
 def _locked_pending(invitation: GroupInvitation) -> GroupInvitation:

@@ -20,6 +20,8 @@ from comrade.groups.services.pot import member_balance, pot_refund, refund_share
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.services import lock_accounts, wallet_account_id
 
+UNVERIFIED_JOIN = "Verify your email address before joining with an invitation sent to it."
+
 
 def group_join(*, group: PaymentGroups, user) -> GroupMembers:
     """Join with a pending, unexpired invitation for the user's email (which becomes ACCEPTED) or
@@ -30,6 +32,10 @@ def group_join(*, group: PaymentGroups, user) -> GroupMembers:
         already = GroupMembers.objects.filter(group=group, user=user).exists()
         if not (already or invitation or group.is_open):
             raise NotFound("No such payment group.")
+        if invitation is not None and not user.email_verified:
+            if not (already or group.is_open):
+                raise ApplicationError("email_not_verified", UNVERIFIED_JOIN, status_code=403)
+            invitation = None  # an unproven address does not use up the invitation sent to it
         membership = member_add(group=group, user=user)
         if invitation is not None:
             invitation_mark(invitation, GroupInvitation.Status.ACCEPTED)

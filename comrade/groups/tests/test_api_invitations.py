@@ -54,14 +54,16 @@ def test_decline(client_for, outsider, invitation, group):
     assert (again.status_code, again.data["code"]) == (400, "invitation_not_pending")
 
 
-def test_other_people_cannot_see_or_answer_an_invitation(client_for, member, admin, invitation, unchanged):
+def test_other_people_cannot_see_or_answer_an_invitation_by_id(client_for, member, admin, invitation, unchanged):
+    """Without the emailed token, only the invited address may see or answer it (the token rule is
+    in test_invitation_verification.py)."""
     for user in (member, admin):
         api = client_for(user)
         with unchanged():
             assert api.get(f"{BASE}{invitation.pk}/").status_code == 404
             assert api.post(f"{BASE}{invitation.pk}/accept/").status_code == 404
-            assert api.post(f"{BASE}{invitation.token}/accept/").status_code == 404
             assert api.post(f"{BASE}{invitation.pk}/decline/").status_code == 404
+            assert api.post(f"{BASE}not-the-token-{invitation.token}/accept/").status_code == 404
 
 
 def test_an_expired_invitation_cannot_be_accepted(client_for, outsider, invitation, unchanged):

@@ -10,8 +10,9 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from comrade.accounts.services import user_create
+from comrade.accounts.services import user_create, user_email_mark_verified
 from comrade.ledger.selectors import balance_of
 from comrade.ledger.services import wallet_fund
 
@@ -52,8 +53,15 @@ class Command(BaseCommand):
         user = User.objects.filter(email=email).first()
         if user is None:
             user = user_create(
-                email=email, password=PASSWORD, first_name=first, last_name=last, is_staff=staff, is_superuser=staff
+                email=email,
+                password=PASSWORD,
+                first_name=first,
+                last_name=last,
+                is_staff=staff,
+                is_superuser=staff,
+                email_verified_at=timezone.now(),  # demo addresses have no inbox to verify
             )
             if opening:
                 wallet_fund(user=user, amount=opening, description="Demo opening balance")
+        user_email_mark_verified(user=user)  # demo users made before verification existed
         return User.objects.select_related("payment_profile__account").get(pk=user.pk)
