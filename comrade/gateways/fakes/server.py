@@ -20,8 +20,8 @@ FakeDaraja: the CallBackURL/ResultURL of the request). Nothing is sent until
     fake.deliver_pending(send=None)   # send what is queued (chaos applied); returns what was sent
     fake.auto_deliver = True          # or: send each delivery as soon as it is queued, in a thread
 
-`send(delivery)` defaults to an HTTP POST of the body with its headers to `delivery.url`; tests may
-pass a function that posts through Django's test client instead. `fake.delivered` lists what was
+`send(delivery)` (else `fake.sender`, else an HTTP POST of the body with its headers to
+`delivery.url`) may be a function that posts through Django's test client instead. `fake.delivered` lists what was
 sent, in order (a duplicate appears twice).
 
 Chaos
@@ -157,6 +157,7 @@ class FakeServer:
         self._random = random.Random()
         self.chaos_log: list[tuple[str, str]] = []
         self.auto_deliver = False
+        self.sender: Callable[[Delivery], Any] | None = None
         self.pending: list[Delivery] = []
         self.delivered: list[Delivery] = []
         self.dropped: list[Delivery] = []
@@ -250,11 +251,17 @@ class FakeServer:
     # --- deliveries -----------------------------------------------------------------------------
 
     def queue_delivery(self, delivery: Delivery) -> None:
+        """Queue it, or with `auto_deliver` send it now in a thread (chaos decided here, in order)."""
         with self.lock:
             if not self.auto_deliver:
                 self.pending.append(delivery)
                 return
-        threading.Thread(target=self._deliver_now, args=(delivery, None), daemon=True).start()
+            effect = self._delivery_effect(delivery)
+            delay = self._chaos.late_seconds if effect == "delay" else 0.0
+        if effect == "drop":
+            self._send(delivery, effect, None)
+            return
+        threading.Thread(target=self._deliver_later, args=(delivery, effect, delay), daemon=True).start()
 
     def deliver_pending(self, send: Callable[[Delivery], Any] | None = None) -> list[Delivery]:
         """Send what is queued, with delivery chaos applied; returns what was sent, in order."""
@@ -270,12 +277,9 @@ class FakeServer:
             sent += self._send(delivery, effect, send)
         return sent
 
-    def _deliver_now(self, delivery: Delivery, send: Callable[[Delivery], Any] | None) -> None:
-        with self.lock:
-            effect = self._delivery_effect(delivery)
-        if effect == "delay":
-            time.sleep(self._chaos.late_seconds)
-        self._send(delivery, effect, send)
+    def _deliver_later(self, delivery: Delivery, effect: str, delay: float) -> None:
+        time.sleep(delay)
+        self._send(delivery, effect, None)
 
     def _delivery_effect(self, delivery: Delivery) -> str:
         return next((effect for effect in DELIVERY_EFFECTS if self._draw(effect, delivery.url)), "")
@@ -290,7 +294,7 @@ class FakeServer:
             with self.lock:
                 self.delivered.append(copy)
             try:
-                (send or _post)(copy)
+                (send or self.sender or _post)(copy)
             except Exception:
                 self.delivery_errors.append(traceback.format_exc())
         return copies
