@@ -146,6 +146,7 @@ class FakeServer:
     """Subclasses fill `routes()` with (method, regex, handler(request, **groups) -> Reply)."""
 
     error_body: dict = {"error": "internal"}
+    port: int = 0  # 0: any free port (tests); `python -m comrade.gateways.fakes` sets one
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -163,7 +164,7 @@ class FakeServer:
         self.dropped: list[Delivery] = []
         self.delivery_errors: list[str] = []
         self._routes: list[Route] = [(m, re.compile(f"^{p}$"), h) for m, p, h in self.routes()]
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, name=type(self).__name__, daemon=True
