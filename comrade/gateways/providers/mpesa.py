@@ -24,7 +24,7 @@ PIN, ...) FAILED: each STK push is a single attempt, so its outcome is final. fa
 Payout status: `get_payout` sends a Transaction Status query for the B2C request by its
 OriginalConversationID (= the OriginatorConversationID we sent = our idempotency key, so it works
 without the ConversationID we may never have stored) and returns PENDING; Daraja posts the
-answer to the ResultURL. We tag the query's Occasion "payout:<ConversationID we stored>", and
+answer to the ResultURL. We tag the query's Occasion "payout:<reference> <ConversationID we stored>", and
 `verify_webhook` turns a tagged Result into PAYOUT_SUCCEEDED (TransactionStatus Completed) or
 PAYOUT_FAILED (Failed/Cancelled/Declined/Reversed/Expired) whose provider_reference is the B2C
 ConversationID from the Result (else from the tag) and whose reference is the B2C
@@ -238,7 +238,7 @@ class MpesaGateway(Gateway):
             {"OriginalConversationID": reference[:64]},
             party=self._b2c_shortcode,
             remarks="Payout status",
-            occasion=f"{PAYOUT_TAG}{provider_reference}",
+            occasion=_payout_tag(reference, provider_reference),
         )
         return PayoutResult(provider_reference=provider_reference, status=PaymentStatus.PENDING)
 
@@ -424,7 +424,7 @@ def _result_event(result: dict[str, Any], payload: dict[str, Any]) -> WebhookEve
     params = _items(result.get("ResultParameters"), "ResultParameter")
     occasion = str(_items(result.get("ReferenceData"), "ReferenceItem").get("Occasion") or "")
     if occasion.startswith(PAYOUT_TAG):
-        return _payout_status_event(result, params, occasion.removeprefix(PAYOUT_TAG), payload)
+        return _payout_status_event(result, params, occasion, payload)
     if "TransactionStatus" in params:
         return _status_event(result, params, payload, kind=EventKind.OTHER)
     success = str(result.get("ResultCode")) == "0"
@@ -444,11 +444,20 @@ def _result_event(result: dict[str, Any], payload: dict[str, Any]) -> WebhookEve
     )
 
 
+def _payout_tag(reference: str, provider_reference: str) -> str:
+    """The Occasion of a payout status query, "payout:<our reference> <stored ConversationID>"
+    (Daraja echoes it in the Result), so the answer names the payout even if Daraja's
+    ResultParameters do not; the ConversationID is left out rather than cut if it does not fit."""
+    tag = f"{PAYOUT_TAG}{reference[:64]} {provider_reference}"
+    return tag if len(tag) <= 100 else f"{PAYOUT_TAG}{reference[:64]} "
+
+
 def _payout_status_event(
-    result: dict[str, Any], params: dict[str, Any], stored: str, payload: dict[str, Any]
+    result: dict[str, Any], params: dict[str, Any], occasion: str, payload: dict[str, Any]
 ) -> WebhookEvent:
     """A Transaction Status Result for one of our payouts: Completed or a failed state settle it;
     a failed query, "no such transaction" or a pending payout say nothing final (OTHER)."""
+    tagged_reference, _, stored = occasion.removeprefix(PAYOUT_TAG).partition(" ")
     state = str(params.get("TransactionStatus") or "").lower()
     queried = str(result.get("ResultCode")) == "0"
     kind = EventKind.OTHER
@@ -462,7 +471,7 @@ def _payout_status_event(
         payload,
         kind=kind,
         provider_reference=str(params.get("ConversationID") or stored),
-        reference=str(params.get("OriginatorConversationID") or ""),
+        reference=str(params.get("OriginatorConversationID") or tagged_reference),
     )
 
 
@@ -472,7 +481,7 @@ def _status_event(
     payload: dict[str, Any],
     *,
     kind: EventKind,
-    provider_reference: str = "",
+    provider_reference: str | None = None,
     reference: str = "",
 ) -> WebhookEvent:
     queried = str(result.get("ResultCode")) == "0"
@@ -488,7 +497,7 @@ def _status_event(
         event_id=f"mpesa-status-{result.get('ConversationID')}",
         kind=kind,
         reference=reference,
-        provider_reference=provider_reference or str(result.get("ConversationID")),
+        provider_reference=str(result.get("ConversationID")) if provider_reference is None else provider_reference,
         amount=parse_decimal(params.get("Amount")),
         currency="KES",
         authorization_code=str(params.get("ReceiptNo") or ""),

@@ -231,3 +231,25 @@ def test_a_status_query_that_fails_after_daraja_accepted_it_is_retryable_and_sti
     assert caught.value.retryable is True
     assert status_result(fake, gateway).kind == EventKind.PAYOUT_SUCCEEDED
     assert json.loads(fake.outbox[-1][1])["Result"]["ResultParameters"]
+
+
+def test_a_status_result_without_the_payouts_ids_is_matched_by_the_echoed_occasion(fake, gateway):
+    """Should Daraja leave ConversationID/OriginatorConversationID out of the ResultParameters,
+    the Occasion we sent still names our reference and the payout we stored."""
+    conversation = gateway.payout(payout_request()).provider_reference
+    fake.settle_b2c(conversation)
+    fake.pending.clear()
+    gateway.get_payout(provider_reference=conversation, reference="TXN-9")
+    (delivery,) = fake.deliver_pending(send=lambda d: None)
+    body = json.loads(delivery.body)
+    params = body["Result"]["ResultParameters"]["ResultParameter"]
+    params[:] = [p for p in params if p["Key"] not in ("ConversationID", "OriginatorConversationID")]
+
+    event = callback(gateway, json.dumps(body).encode())
+
+    assert fake.seen("/mpesa/transactionstatus/")[0].json()["Occasion"] == f"payout:TXN-9 {conversation}"
+    assert (event.kind, event.provider_reference, event.reference) == (
+        EventKind.PAYOUT_SUCCEEDED,
+        conversation,
+        "TXN-9",
+    )
