@@ -8,9 +8,24 @@ password must be base64(BusinessShortCode + passkey + Timestamp) for the configu
 While the customer has not answered the prompt, the STK query answers 500 with errorCode
 500.001.1001 "The transaction is being processed".
 
-Daraja calls back asynchronously; the fake never posts anywhere. Tests build callback bodies with
-`stk_callback(checkout_id)` / `b2c_result(conversation_id)`, and Results of transaction status
-queries collect in `outbox` as (ResultURL, body).
+Daraja calls back asynchronously. Tests can build callback bodies with `stk_callback(checkout_id)`
+/ `b2c_result(conversation_id)`; and the fake queues, as a Delivery (see fakes.server for sending
+them and for delivery chaos), the STK callback to CallBackURL when the customer answers
+(`approve`, `decline`), the B2C Result to ResultURL when a payout is processed (`settle_b2c`), and
+the Result of every Transaction Status query to its ResultURL (also kept in `outbox` as
+(ResultURL, body)) - so a status query "answers later" whenever the test delivers it.
+
+STK query: while the customer has not answered, 500 with errorCode 500.001.1001 "The transaction
+is being processed", or, with `stk_pending_answer = "4999"`, 200 with ResultCode 4999 "The
+transaction is still under processing" (both seen from Daraja). Knobs: approve(checkout_id),
+decline(checkout_id, result_code=1032|1037|1|2001|...).
+
+Transaction Status (CommandID TransactionStatusQuery) finds a transaction by TransactionID (the
+M-Pesa receipt) or by OriginalConversationID (the OriginatorConversationID of a B2C request), as
+Daraja documents; its Result carries ResultParameters ReceiptNo, Amount, TransactionStatus
+(Completed / Failed / Pending), ConversationID and OriginatorConversationID of the transaction
+found, and echoes the query's Occasion in ReferenceData. Unknown: ResultCode 1 "No such
+transaction". Knob: settle_b2c(conversation_id, result_code=0).
 """
 
 import base64
@@ -21,7 +36,7 @@ import string
 import time
 from datetime import datetime
 
-from comrade.gateways.fakes.server import FakeServer, Reply, Seen
+from comrade.gateways.fakes.server import Delivery, FakeServer, Reply, Seen
 
 STK_FIELDS = (
     "BusinessShortCode",
@@ -51,7 +66,6 @@ STATUS_FIELDS = (
     "Initiator",
     "SecurityCredential",
     "CommandID",
-    "TransactionID",
     "PartyA",
     "IdentifierType",
     "ResultURL",
@@ -62,6 +76,8 @@ STK_RESULTS = {
     1032: "Request cancelled by user",
     1037: "DS timeout user cannot be reached",
     1: "The balance is insufficient for the transaction.",
+    2001: "The initiator information is invalid.",
+    4999: "The transaction is still under processing",
 }
 MSISDN = re.compile(r"^254[17]\d{8}$")
 
@@ -107,6 +123,7 @@ class FakeDaraja(FakeServer):
         self.stk: dict[str, dict] = {}
         self.b2c: dict[str, dict] = {}
         self.outbox: list[tuple[str, bytes]] = []
+        self.stk_pending_answer = "500.001.1001"
         super().__init__()
 
     def routes(self):
@@ -203,6 +220,18 @@ class FakeDaraja(FakeServer):
         stk = self.stk.get(str(body.get("CheckoutRequestID", "")))
         if stk is None:
             return _bad("CheckoutRequestID")
+        if stk["result_code"] is None and self.stk_pending_answer == "4999":
+            return Reply(
+                200,
+                {
+                    "ResponseCode": "0",
+                    "ResponseDescription": "The service request has been accepted successsfully",
+                    "MerchantRequestID": stk["merchant"],
+                    "CheckoutRequestID": body["CheckoutRequestID"],
+                    "ResultCode": "4999",
+                    "ResultDesc": STK_RESULTS[4999],
+                },
+            )
         if stk["result_code"] is None:
             return Reply(
                 500,
@@ -230,11 +259,18 @@ class FakeDaraja(FakeServer):
         with self.lock:
             stk = self.stk[checkout_id]
             stk.update(result_code=0, receipt=_receipt())
+            self._callback(checkout_id)
             return stk["receipt"]
 
     def decline(self, checkout_id: str, result_code: int = 1032) -> None:
+        """The customer cancels (1032), never answers (1037), lacks funds (1), ..."""
         with self.lock:
             self.stk[checkout_id]["result_code"] = result_code
+            self._callback(checkout_id)
+
+    def _callback(self, checkout_id: str) -> None:
+        url = self.stk[checkout_id]["request"]["CallBackURL"]
+        self.queue_delivery(Delivery(url, self.stk_callback(checkout_id), {"Content-Type": "application/json"}, "stk"))
 
     def stk_callback(self, checkout_id: str, *, result_code: int | None = None, amount: int | None = None) -> bytes:
         """The body Daraja posts to CallBackURL (its real outcome unless overridden, to forge one)."""
@@ -278,7 +314,13 @@ class FakeDaraja(FakeServer):
             self.initiator_name,
             self.security_credential,
         )
-        self.b2c[conversation] = {"request": body, "originator": originator, "credentials_ok": credentials_ok}
+        self.b2c[conversation] = {
+            "request": body,
+            "originator": originator,
+            "credentials_ok": credentials_ok,
+            "result_code": None,
+            "receipt": "",
+        }
         return Reply(
             200,
             {
@@ -299,7 +341,7 @@ class FakeDaraja(FakeServer):
             "ResultCode": result_code,
             "OriginatorConversationID": payout["originator"],
             "ConversationID": conversation_id,
-            "TransactionID": _receipt(),
+            "TransactionID": payout["receipt"] or _receipt(),
             "ResultDesc": result_desc
             or (
                 "The service request is processed successfully."
@@ -322,13 +364,29 @@ class FakeDaraja(FakeServer):
             }
         return json.dumps({"Result": result}).encode()
 
+    def settle_b2c(self, conversation_id: str, *, result_code: int = 0, result_desc: str = "") -> bytes:
+        """M-Pesa processes the payout: remembers the outcome (for Transaction Status) and queues
+        the Result to ResultURL. Returns its body."""
+        with self.lock:
+            payout = self.b2c[conversation_id]
+            payout["receipt"] = payout["receipt"] or _receipt()
+            body = self.b2c_result(conversation_id, result_code=result_code, result_desc=result_desc)
+            payout["result_code"] = json.loads(body)["Result"]["ResultCode"]
+            url = payout["request"]["ResultURL"]
+            self.queue_delivery(Delivery(url, body, {"Content-Type": "application/json"}, "b2c"))
+            return body
+
     def _status(self, request: Seen) -> Reply:
         body = request.json() or {}
         missing = next((name for name in STATUS_FIELDS if body.get(name) in (None, "")), None)
+        if not missing and not (body.get("TransactionID") or body.get("OriginalConversationID")):
+            missing = "TransactionID"
         if missing or body["CommandID"] != "TransactionStatusQuery":
             return _bad(missing or "CommandID")
         conversation = f"AG_{datetime.now().strftime('%Y%m%d')}_{secrets.token_hex(10)}"
-        self.outbox.append((body["ResultURL"], self._status_result(conversation, str(body["TransactionID"]))))
+        result = self._status_result(conversation, body)
+        self.outbox.append((body["ResultURL"], result))
+        self.queue_delivery(Delivery(body["ResultURL"], result, {"Content-Type": "application/json"}, "status"))
         return Reply(
             200,
             {
@@ -339,23 +397,53 @@ class FakeDaraja(FakeServer):
             },
         )
 
-    def _status_result(self, conversation: str, receipt: str) -> bytes:
-        stk = next((s for s in self.stk.values() if s["receipt"] == receipt), None)
+    def _status_result(self, conversation: str, query: dict) -> bytes:
+        found = self._find_transaction(
+            str(query.get("TransactionID") or ""), str(query.get("OriginalConversationID") or "")
+        )
         result = {
             "ResultType": 0,
-            "ResultCode": 0 if stk else 1,
+            "ResultCode": 0 if found else 1,
             "ConversationID": conversation,
             "OriginatorConversationID": secrets.token_hex(8),
-            "TransactionID": receipt,
-            "ResultDesc": "The service request is processed successfully." if stk else "No such transaction",
+            "TransactionID": (found or {}).get("ReceiptNo") or str(query.get("TransactionID") or ""),
+            "ResultDesc": "The service request is processed successfully." if found else "No such transaction",
+            "ReferenceData": {"ReferenceItem": {"Key": "Occasion", "Value": str(query.get("Occasion") or "")}},
         }
-        if stk:
+        if found:
             result["ResultParameters"] = {
-                "ResultParameter": [
-                    {"Key": "ReceiptNo", "Value": receipt},
-                    {"Key": "Amount", "Value": int(stk["request"]["Amount"])},
-                    {"Key": "TransactionStatus", "Value": "Completed"},
-                    {"Key": "DebitPartyName", "Value": f"{stk['request']['PhoneNumber']} - Test Customer"},
-                ]
+                "ResultParameter": [{"Key": key, "Value": value} for key, value in found.items()]
             }
         return json.dumps({"Result": result}).encode()
+
+    def _find_transaction(self, receipt: str, originator: str) -> dict | None:
+        """Transaction Status ResultParameters of an STK payment (by receipt) or a B2C payout (by
+        receipt or OriginatorConversationID), else None."""
+        stk = next((s for s in self.stk.values() if receipt and s["receipt"] == receipt), None)
+        if stk:
+            return {
+                "ReceiptNo": receipt,
+                "Amount": int(stk["request"]["Amount"]),
+                "TransactionStatus": "Completed",
+                "DebitPartyName": f"{stk['request']['PhoneNumber']} - Test Customer",
+            }
+        match = next(
+            (
+                (cid, p)
+                for cid, p in self.b2c.items()
+                if (receipt and p["receipt"] == receipt) or (originator and p["originator"] == originator)
+            ),
+            None,
+        )
+        if match is None:
+            return None
+        conversation_id, payout = match
+        code = payout["result_code"]
+        return {
+            "ReceiptNo": payout["receipt"],
+            "Amount": int(payout["request"]["Amount"]),
+            "TransactionStatus": "Pending" if code is None else "Completed" if code == 0 else "Failed",
+            "ConversationID": conversation_id,
+            "OriginatorConversationID": payout["originator"],
+            "CreditPartyName": f"{payout['request']['PartyB']} - Test Customer",
+        }

@@ -7,9 +7,26 @@ expire after `token_ttl` seconds; every other call needs `Authorization: Bearer 
 (the customer, or `approve()`) -> COMPLETED on capture; errors are `{"name", "message",
 "details": [{"field", "issue", "description"}]}`. Payout batches reject a reused sender_batch_id.
 
+Reads as the real API: GET /v2/checkout/orders/{id} (captures under
+purchase_units[].payments.captures), GET /v2/payments/refunds/{id}, GET /v1/payments/payouts/{id}
+(batch_header plus items[] with payout_item_id and transaction_status) and
+GET /v1/payments/payouts-item/{id}; unknown ids answer 404 RESOURCE_NOT_FOUND /
+INVALID_RESOURCE_ID. A payout batch whose sender_batch_id was used before is refused (400
+USER_BUSINESS_ERROR, field SENDER_BATCH_ID) with a link to the original batch, as PayPal documents;
+this check comes before any validation of the items.
+
+Knobs: approve(order_id), void(order_id), capture_outcome ("COMPLETED", "PENDING", "DECLINED" or
+"INSTRUMENT_DECLINED" for what the next capture does), settle_capture(order_id, status=),
+refund_status (what new refunds report), settle_refund(refund_id, status=),
+settle_payout(batch_id, status=, error=) for the item's transaction_status (SUCCESS, FAILED,
+UNCLAIMED, RETURNED, BLOCKED, ...), plus fail_next/hang_next and the chaos settings of FakeServer.
+
 Webhooks: `signed_webhook(event_type, resource)` returns (body, headers) with PAYPAL-TRANSMISSION-*
 headers; the fake's verify-webhook-signature answers SUCCESS only for a transmission it issued
-itself, with the same headers, the configured webhook id and the same event.
+itself, with the same headers, the configured webhook id and the same event. With `webhook_url`
+set, captures, refunds and payout item changes queue the event PayPal would send
+(PAYMENT.CAPTURE.COMPLETED/PENDING/DENIED, PAYMENT.CAPTURE.REFUNDED, PAYMENT.PAYOUTS-ITEM.<status>)
+as a Delivery; see fakes.server for sending them and for delivery chaos.
 """
 
 import base64
@@ -24,10 +41,23 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlencode
 
-from comrade.gateways.fakes.server import FakeServer, Reply, Seen
+from comrade.gateways.fakes.server import Delivery, FakeServer, Reply, Seen
 
 CERT_URL = "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77"
 ZERO_DECIMAL = {"HUF", "JPY", "TWD"}
+PAYOUT_ITEM_EVENTS = {
+    "SUCCESS": "SUCCEEDED",
+    "FAILED": "FAILED",
+    "BLOCKED": "BLOCKED",
+    "DENIED": "DENIED",
+    "RETURNED": "RETURNED",
+    "REFUNDED": "REFUNDED",
+    "REVERSED": "REVERSED",
+    "UNCLAIMED": "UNCLAIMED",
+    "ONHOLD": "HELD",
+    "CANCELED": "CANCELED",
+}
+CAPTURE_EVENTS = {"COMPLETED": "COMPLETED", "PENDING": "PENDING", "DECLINED": "DENIED", "FAILED": "DENIED"}
 
 
 def _paypal_id(length: int = 17) -> str:
@@ -77,6 +107,8 @@ class FakePayPal(FakeServer):
         self.transmissions: dict[str, dict] = {}
         self.replays: dict[str, tuple[str, Reply]] = {}
         self.capture_outcome = "COMPLETED"
+        self.refund_status = "COMPLETED"
+        self.webhook_url = ""
         self._signing_key = secrets.token_bytes(32)
         super().__init__()
 
@@ -87,7 +119,10 @@ class FakePayPal(FakeServer):
             ("GET", r"/v2/checkout/orders/(?P<order_id>[A-Z0-9]+)", self._get_order),
             ("POST", r"/v2/checkout/orders/(?P<order_id>[A-Z0-9]+)/capture", self._capture),
             ("POST", r"/v2/payments/captures/(?P<capture_id>[A-Z0-9]+)/refund", self._refund),
+            ("GET", r"/v2/payments/refunds/(?P<refund_id>[A-Z0-9]+)", self._get_refund),
             ("POST", r"/v1/payments/payouts", self._create_payout),
+            ("GET", r"/v1/payments/payouts/(?P<batch_id>[A-Z0-9]+)", self._get_payout),
+            ("GET", r"/v1/payments/payouts-item/(?P<item_id>[A-Z0-9]+)", self._get_payout_item),
             ("POST", r"/v1/notifications/verify-webhook-signature", self._verify),
             ("GET", r"/checkoutnow", self._checkout_page),
             ("POST", r"/checkoutnow", self._checkout_submit),
@@ -209,9 +244,12 @@ class FakePayPal(FakeServer):
             "supplementary_data": {"related_ids": {"order_id": order_id}},
             "refunded": "0",
         }
+        if self.capture_outcome == "DECLINED":
+            capture["status_details"] = {"reason": "DECLINED_BY_RISK_FRAUD_FILTERS"}
         self.captures[capture["id"]] = capture
         unit["payments"] = {"captures": [capture]}
         order["status"] = "COMPLETED"
+        self._notify(f"PAYMENT.CAPTURE.{CAPTURE_EVENTS.get(capture['status'], capture['status'])}", capture)
         return Reply(201, _public(order))
 
     def _refund(self, request: Seen, capture_id: str) -> Reply:
@@ -233,14 +271,21 @@ class FakePayPal(FakeServer):
         capture["refunded"] = str(Decimal(capture["refunded"]) + Decimal(amount["value"]))
         refund = {
             "id": _paypal_id(),
-            "status": "COMPLETED",
+            "status": self.refund_status,
             "amount": amount,
             "custom_id": capture["custom_id"],
             "create_time": _now_iso(),
             "links": [],
+            "_capture": capture_id,
         }
         self.refunds[refund["id"]] = refund
-        return Reply(201, dict(refund))
+        if refund["status"] == "COMPLETED":
+            self._notify("PAYMENT.CAPTURE.REFUNDED", refund)
+        return Reply(201, _public(refund))
+
+    def _get_refund(self, request: Seen, refund_id: str) -> Reply:
+        refund = self.refunds.get(refund_id)
+        return _not_found() if refund is None else Reply(200, _public(refund))
 
     # --- Payouts --------------------------------------------------------------------------------
 
@@ -248,14 +293,25 @@ class FakePayPal(FakeServer):
         body = request.json() or {}
         header = body.get("sender_batch_header") or {}
         batch_id = header.get("sender_batch_id", "")
-        if any(p["sender_batch_header"].get("sender_batch_id") == batch_id for p in self.payouts.values() if batch_id):
-            return _error(
+        original = next(
+            (
+                p
+                for p in self.payouts.values()
+                if batch_id and p["sender_batch_header"].get("sender_batch_id") == batch_id
+            ),
+            None,
+        )
+        if original is not None:
+            reply = _error(
                 400,
                 "USER_BUSINESS_ERROR",
                 "User business error.",
-                issue="Duplicate batch request",
+                issue="Batch with given sender_batch_id already exists",
                 field="SENDER_BATCH_ID",
             )
+            href = f"{self.base_url}/v1/payments/payouts/{original['payout_batch_id']}"
+            reply.body["details"][0]["link"] = [{"href": href, "rel": "self", "method": "GET"}]
+            return reply
         items = body.get("items") or []
         problem = "" if items else "MISSING_REQUIRED_PARAMETER"
         for item in items:
@@ -271,6 +327,9 @@ class FakePayPal(FakeServer):
             "batch_status": "PENDING",
             "sender_batch_header": header,
             "items": items,
+            "item_state": [
+                {"payout_item_id": _paypal_id(13), "transaction_status": "PENDING", "errors": None} for _ in items
+            ],
         }
         return Reply(
             201,
@@ -283,6 +342,34 @@ class FakePayPal(FakeServer):
                 "links": [{"href": f"{self.base_url}/v1/payments/payouts/{payout_id}", "rel": "self"}],
             },
         )
+
+    def _get_payout(self, request: Seen, batch_id: str) -> Reply:
+        batch = self.payouts.get(batch_id)
+        if batch is None:
+            return _not_found()
+        items = [self._payout_item(batch, n) for n in range(len(batch["items"]))]
+        header = {k: batch[k] for k in ("payout_batch_id", "batch_status", "sender_batch_header")}
+        return Reply(200, {"batch_header": header, "items": items, "links": []})
+
+    def _get_payout_item(self, request: Seen, item_id: str) -> Reply:
+        for batch in self.payouts.values():
+            for n, state in enumerate(batch["item_state"]):
+                if state["payout_item_id"] == item_id:
+                    return Reply(200, self._payout_item(batch, n))
+        return _not_found()
+
+    def _payout_item(self, batch: dict, n: int) -> dict:
+        state = batch["item_state"][n]
+        item = {
+            "payout_item_id": state["payout_item_id"],
+            "transaction_status": state["transaction_status"],
+            "payout_batch_id": batch["payout_batch_id"],
+            "sender_batch_id": batch["sender_batch_header"].get("sender_batch_id"),
+            "payout_item": json.loads(json.dumps(batch["items"][n])),
+        }
+        if state["errors"]:
+            item["errors"] = dict(state["errors"])
+        return item
 
     # --- the approval page ----------------------------------------------------------------------
 
@@ -328,6 +415,45 @@ class FakePayPal(FakeServer):
         with self.lock:
             self.orders[order_id]["status"] = "VOIDED"
 
+    def settle_capture(self, order_id: str, *, status: str = "COMPLETED") -> dict:
+        """A PENDING capture clears (COMPLETED) or is denied (DECLINED)."""
+        with self.lock:
+            capture = self.orders[order_id]["purchase_units"][0]["payments"]["captures"][-1]
+            capture["status"] = status
+            self._notify(f"PAYMENT.CAPTURE.{CAPTURE_EVENTS.get(status, status)}", capture)
+            return dict(capture)
+
+    def settle_refund(self, refund_id: str, *, status: str = "COMPLETED") -> dict:
+        with self.lock:
+            refund = self.refunds[refund_id]
+            refund["status"] = status
+            if status in ("FAILED", "CANCELLED"):
+                capture = self.captures[refund["_capture"]]
+                capture["refunded"] = str(Decimal(capture["refunded"]) - Decimal(refund["amount"]["value"]))
+            if status == "COMPLETED":
+                self._notify("PAYMENT.CAPTURE.REFUNDED", refund)
+            return _public(refund)
+
+    def settle_payout(self, batch_id: str, *, status: str = "SUCCESS", error: str = "RECEIVER_ACCOUNT_LOCKED") -> dict:
+        """Set the (first) item's transaction_status; the batch is SUCCESS once processed."""
+        with self.lock:
+            batch = self.payouts[batch_id]
+            state = batch["item_state"][0]
+            state["transaction_status"] = status
+            failed = status in ("FAILED", "BLOCKED", "DENIED", "RETURNED", "REFUNDED", "REVERSED", "CANCELED")
+            state["errors"] = {"name": error, "message": "Receiver's account is locked"} if failed else None
+            batch["batch_status"] = "SUCCESS" if status not in ("PENDING",) else "PROCESSING"
+            event = PAYOUT_ITEM_EVENTS.get(status)
+            if event and self.webhook_url:
+                body, headers = self.signed_webhook(f"PAYMENT.PAYOUTS-ITEM.{event}", self._payout_item(batch, 0))
+                self.queue_delivery(Delivery(self.webhook_url, body, headers, kind=f"PAYMENT.PAYOUTS-ITEM.{event}"))
+            return self._payout_item(batch, 0)
+
+    def _notify(self, event_type: str, resource: dict) -> None:
+        if self.webhook_url:
+            body, headers = self.signed_webhook(event_type, _public(resource))
+            self.queue_delivery(Delivery(self.webhook_url, body, headers, kind=event_type))
+
     # --- webhooks -------------------------------------------------------------------------------
 
     def signed_webhook(self, event_type: str, resource: dict, *, webhook_id: str | None = None) -> tuple[bytes, dict]:
@@ -369,7 +495,7 @@ class FakePayPal(FakeServer):
         item = batch["items"][0]
         status = "SUCCESS" if succeeded else "FAILED"
         resource = {
-            "payout_item_id": _paypal_id(13),
+            "payout_item_id": batch["item_state"][0]["payout_item_id"],
             "transaction_id": _paypal_id(),
             "transaction_status": status,
             "payout_batch_id": batch_id,
@@ -418,8 +544,13 @@ class FakePayPal(FakeServer):
         )
 
 
-def _public(order: dict) -> dict:
-    return {key: value for key, value in json.loads(json.dumps(order)).items() if key != "experience_context"}
+def _public(obj: dict) -> dict:
+    """The object as the API shows it (without the fake's own bookkeeping)."""
+    return {
+        key: value
+        for key, value in json.loads(json.dumps(obj)).items()
+        if key != "experience_context" and not key.startswith("_")
+    }
 
 
 def _now_iso() -> str:

@@ -7,9 +7,24 @@ statuses, `Idempotency-Key` replay (same key and parameters -> the same object, 
 `{"error": {"type", "code", "message", "param"}}`, and webhooks signed with
 `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>`.
 
-Knobs: approve(pi_id), decline(pi_id), require_action(pi_id), settle_payout(po_id, paid=...),
-refund_status (what new refunds report), payout_balance (minor units available, None = unlimited),
-plus fail_next/hang_next from FakeServer.
+Reads and cancels as the real API: GET /v1/payment_intents/{id}, POST .../{id}/cancel (only from
+requires_payment_method, requires_confirmation, requires_action, requires_capture or processing,
+else 400 `payment_intent_unexpected_state`), GET /v1/refunds/{id}, GET /v1/payouts/{id}, and the
+lists GET /v1/refunds and GET /v1/payouts (newest first, `limit`, `starting_after`, `has_more`).
+An unknown id answers 404 `resource_missing`.
+
+Knobs (each returns the object as it now stands): approve(pi_id), decline(pi_id, code=,
+decline_code=) - one failed attempt, the intent waits for another payment method (approve it
+afterwards for "fail once, then succeed") - process(pi_id), require_action(pi_id),
+cancel(pi_id, reason=), settle_payout(po_id, paid=..., status=, failure_code=),
+settle_refund(re_id, status=, failure_reason=); refund_status (what new refunds report),
+payout_balance (minor units available, None = unlimited), plus fail_next/hang_next and the chaos
+settings of FakeServer.
+
+Webhooks: with `webhook_url` set, each change above (and every new refund) queues the signed event
+Stripe would send (payment_intent.succeeded / .payment_failed / .processing / .canceled,
+payout.paid / .failed / .canceled, refund.created / refund.updated) as a Delivery; see
+fakes.server for sending them and for delivery chaos.
 """
 
 import hmac
@@ -18,9 +33,10 @@ import secrets
 import time
 from urllib.parse import parse_qsl, quote
 
-from comrade.gateways.fakes.server import FakeServer, Reply, Seen
+from comrade.gateways.fakes.server import Delivery, FakeServer, Reply, Seen
 
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30}
+CANCELLABLE = {"requires_payment_method", "requires_confirmation", "requires_action", "requires_capture", "processing"}
 
 
 def _new_id(prefix: str) -> str:
@@ -60,14 +76,19 @@ class FakeStripe(FakeServer):
         self.idempotency: dict[str, tuple[str, dict, Reply]] = {}
         self.refund_status = "succeeded"
         self.payout_balance: int | None = None
+        self.webhook_url = ""
         super().__init__()
 
     def routes(self):
         return [
             ("POST", r"/v1/payment_intents", self._create_intent),
             ("GET", r"/v1/payment_intents/(?P<pi_id>[^/]+)", self._get_intent),
+            ("POST", r"/v1/payment_intents/(?P<pi_id>[^/]+)/cancel", self._cancel_intent),
             ("POST", r"/v1/refunds", self._create_refund),
+            ("GET", r"/v1/refunds", lambda request: self._list(request, self.refunds, "/v1/refunds")),
+            ("GET", r"/v1/refunds/(?P<re_id>[^/]+)", self._get_refund),
             ("POST", r"/v1/payouts", self._create_payout),
+            ("GET", r"/v1/payouts", lambda request: self._list(request, self.payouts, "/v1/payouts")),
             ("GET", r"/v1/payouts/(?P<po_id>[^/]+)", self._get_payout),
             ("GET", r"/confirm/(?P<pi_id>[^/]+)", self._confirm_page),
             ("POST", r"/confirm/(?P<pi_id>[^/]+)", self._confirm_submit),
@@ -118,6 +139,8 @@ class FakeStripe(FakeServer):
             "latest_charge": None,
             "last_payment_error": None,
             "next_action": None,
+            "cancellation_reason": None,
+            "canceled_at": None,
             "created": int(time.time()),
             "livemode": False,
             "amount_refunded": 0,
@@ -143,6 +166,40 @@ class FakeStripe(FakeServer):
         if intent is None:
             return _error(404, f"No such payment_intent: '{pi_id}'", code="resource_missing", param="intent")
         return Reply(200, dict(intent))
+
+    def _cancel_intent(self, request: Seen, pi_id: str) -> Reply:
+        intent = self.payment_intents.get(pi_id)
+        if intent is None:
+            return _error(404, f"No such payment_intent: '{pi_id}'", code="resource_missing", param="intent")
+        if intent["status"] not in CANCELLABLE:
+            return _error(
+                400,
+                f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}.",
+                code="payment_intent_unexpected_state",
+            )
+        reason = parse_form(request.body).get("cancellation_reason") or "requested_by_customer"
+        return Reply(200, self.cancel(pi_id, reason=reason))
+
+    def _get_refund(self, request: Seen, re_id: str) -> Reply:
+        refund = self.refunds.get(re_id)
+        if refund is None:
+            return _error(404, f"No such refund: '{re_id}'", code="resource_missing", param="id")
+        return Reply(200, dict(refund))
+
+    def _list(self, request: Seen, objects: dict[str, dict], url: str) -> Reply:
+        """Stripe's list: newest first, `limit` (1-100, default 10), `starting_after` an id."""
+        limit = int(request.query.get("limit", ["10"])[0])
+        if not 1 <= limit <= 100:
+            return _error(400, "Invalid integer", code="parameter_invalid_integer", param="limit")
+        newest = sorted(objects.values(), key=lambda o: (o["created"], o["_seq"]), reverse=True)
+        after = request.query.get("starting_after", [""])[0]
+        if after:
+            ids = [o["id"] for o in newest]
+            if after not in ids:
+                return _error(404, f"No such object: '{after}'", code="resource_missing", param="starting_after")
+            newest = newest[ids.index(after) + 1 :]
+        page = [_public(o) for o in newest[:limit]]
+        return Reply(200, {"object": "list", "data": page, "has_more": len(newest) > limit, "url": url})
 
     def _create_refund(self, request: Seen) -> Reply:
         return self._idempotent(request, self._new_refund)
@@ -173,9 +230,12 @@ class FakeStripe(FakeServer):
             "status": self.refund_status,
             "metadata": params.get("metadata", {}),
             "created": int(time.time()),
+            "failure_reason": None,
+            "_seq": self._next_seq(),
         }
         self.refunds[refund["id"]] = refund
-        return Reply(200, dict(refund))
+        self._notify("refund.created", refund)
+        return Reply(200, _public(refund))
 
     def _create_payout(self, request: Seen) -> Reply:
         return self._idempotent(request, self._new_payout)
@@ -207,15 +267,16 @@ class FakeStripe(FakeServer):
             "failure_message": None,
             "arrival_date": int(time.time()) + 86400,
             "created": int(time.time()),
+            "_seq": self._next_seq(),
         }
         self.payouts[payout["id"]] = payout
-        return Reply(200, dict(payout))
+        return Reply(200, _public(payout))
 
     def _get_payout(self, request: Seen, po_id: str) -> Reply:
         payout = self.payouts.get(po_id)
         if payout is None:
             return _error(404, f"No such payout: '{po_id}'", code="resource_missing", param="id")
-        return Reply(200, dict(payout))
+        return Reply(200, _public(payout))
 
     # --- the hosted confirmation page -------------------------------------------------------------
 
@@ -255,15 +316,39 @@ class FakeStripe(FakeServer):
                 next_action=None,
                 last_payment_error=None,
             )
+            self._notify("payment_intent.succeeded", intent)
             return dict(intent)
 
-    def decline(self, pi_id: str, message: str = "Your card was declined.") -> dict:
+    def decline(
+        self,
+        pi_id: str,
+        message: str = "Your card was declined.",
+        *,
+        code: str = "card_declined",
+        decline_code: str = "generic_decline",
+    ) -> dict:
+        """One failed attempt: Stripe keeps the intent open for another payment method."""
         with self.lock:
             intent = self.payment_intents[pi_id]
             intent.update(
                 status="requires_payment_method",
-                last_payment_error={"code": "card_declined", "message": message, "type": "card_error"},
+                next_action=None,
+                last_payment_error={
+                    "code": code,
+                    "decline_code": decline_code,
+                    "message": message,
+                    "type": "card_error",
+                },
             )
+            self._notify("payment_intent.payment_failed", intent)
+            return dict(intent)
+
+    def process(self, pi_id: str) -> dict:
+        """An asynchronous method (a bank debit): the payment is under way, not final."""
+        with self.lock:
+            intent = self.payment_intents[pi_id]
+            intent.update(status="processing", next_action=None)
+            self._notify("payment_intent.processing", intent)
             return dict(intent)
 
     def require_action(self, pi_id: str) -> dict:
@@ -276,16 +361,49 @@ class FakeStripe(FakeServer):
             )
             return dict(intent)
 
-    def settle_payout(self, po_id: str, *, paid: bool = True, failure_code: str = "account_closed") -> dict:
+    def cancel(self, pi_id: str, *, reason: str = "abandoned") -> dict:
+        with self.lock:
+            intent = self.payment_intents[pi_id]
+            intent.update(status="canceled", cancellation_reason=reason, canceled_at=int(time.time()), next_action=None)
+            self._notify("payment_intent.canceled", intent)
+            return dict(intent)
+
+    def settle_payout(
+        self, po_id: str, *, paid: bool = True, status: str = "", failure_code: str = "account_closed"
+    ) -> dict:
+        """Move a payout on: paid, failed (with `failure_code`), canceled or in_transit."""
         with self.lock:
             payout = self.payouts[po_id]
-            if paid:
-                payout.update(status="paid")
-            else:
-                payout.update(
-                    status="failed", failure_code=failure_code, failure_message="The bank account has been closed."
-                )
-            return dict(payout)
+            status = status or ("paid" if paid else "failed")
+            payout.update(status=status)
+            if status == "failed":
+                payout.update(failure_code=failure_code, failure_message="The bank account has been closed.")
+            if status in ("paid", "failed", "canceled"):
+                self._notify(f"payout.{status}", payout)
+            return _public(payout)
+
+    def settle_refund(self, re_id: str, *, status: str = "succeeded", failure_reason: str = "") -> dict:
+        """Move a refund on: succeeded, failed (with `failure_reason`, e.g. expired_or_canceled_card)
+        or canceled; a failed or canceled refund gives the money back to the intent."""
+        with self.lock:
+            refund = self.refunds[re_id]
+            refund.update(status=status)
+            if status == "failed":
+                refund.update(failure_reason=failure_reason or "expired_or_canceled_card")
+            if status in ("failed", "canceled"):
+                self.payment_intents[refund["payment_intent"]]["amount_refunded"] -= refund["amount"]
+            self._notify("refund.updated", refund)
+            return _public(refund)
+
+    def _next_seq(self) -> int:
+        with self.lock:
+            self._seq = getattr(self, "_seq", 0) + 1
+            return self._seq
+
+    def _notify(self, event_type: str, obj: dict) -> None:
+        if self.webhook_url:
+            body, headers = self.signed_webhook(event_type, _public(obj))
+            self.queue_delivery(Delivery(self.webhook_url, body, headers, kind=event_type))
 
     # --- webhooks -------------------------------------------------------------------------------
 
@@ -313,12 +431,19 @@ class FakeStripe(FakeServer):
 
     def payment_webhook(self, pi_id: str, **kwargs) -> tuple[bytes, dict[str, str]]:
         intent = self.payment_intents[pi_id]
-        kind = "payment_intent.succeeded" if intent["status"] == "succeeded" else "payment_intent.payment_failed"
+        kind = {"succeeded": "payment_intent.succeeded", "canceled": "payment_intent.canceled"}.get(
+            intent["status"], "payment_intent.payment_failed"
+        )
         return self.signed_webhook(kind, dict(intent), **kwargs)
 
     def payout_webhook(self, po_id: str, **kwargs) -> tuple[bytes, dict[str, str]]:
         payout = self.payouts[po_id]
-        return self.signed_webhook(f"payout.{payout['status']}", dict(payout), **kwargs)
+        return self.signed_webhook(f"payout.{payout['status']}", _public(payout), **kwargs)
 
     def refund_webhook(self, re_id: str, **kwargs) -> tuple[bytes, dict[str, str]]:
-        return self.signed_webhook("refund.updated", dict(self.refunds[re_id]), **kwargs)
+        return self.signed_webhook("refund.updated", _public(self.refunds[re_id]), **kwargs)
+
+
+def _public(obj: dict) -> dict:
+    """The object as the API shows it (without the fake's own bookkeeping)."""
+    return {key: value for key, value in obj.items() if not key.startswith("_")}

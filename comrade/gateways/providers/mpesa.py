@@ -15,6 +15,22 @@ the callback, and the payment services compare it with the transaction before cr
 transaction-status results arrive only asynchronously (Daraja answers those queries by posting to
 the ResultURL), so a B2C Result is trusted on the strength of the path secret alone.
 
+Final or not (docs/provider_states.md): the STK push query answers "still processing" either as
+500 errorCode 500.001.1001 or as ResultCode 4999 - both PENDING; ResultCode 0 is SUCCEEDED, 1032
+(cancelled by the user) CANCELLED, any other code (1037 timeout, 1 insufficient funds, 2001 wrong
+PIN, ...) FAILED: each STK push is a single attempt, so its outcome is final. failure_code is
+"mpesa_<ResultCode>". There is no STK cancel in Daraja (`cancel_payment` raises "unsupported").
+
+Payout status: `get_payout` sends a Transaction Status query for the B2C request by its
+OriginalConversationID (= the OriginatorConversationID we sent = our idempotency key, so it works
+without the ConversationID we may never have stored) and returns PENDING; Daraja posts the
+answer to the ResultURL. We tag the query's Occasion "payout:<reference> <ConversationID we stored>", and
+`verify_webhook` turns a tagged Result into PAYOUT_SUCCEEDED (TransactionStatus Completed) or
+PAYOUT_FAILED (Failed/Cancelled/Declined/Reversed/Expired) whose provider_reference is the B2C
+ConversationID from the Result (else from the tag) and whose reference is the B2C
+OriginatorConversationID; anything else about it (Pending, a failed query, "no such
+transaction") is OTHER, never a failure.
+
 Other rules: phone numbers are normalised to 2547XXXXXXXX/2541XXXXXXXX; Daraja timestamps are
 Nairobi time (UTC+3, no DST); Daraja has no idempotency key, so a timed-out STK push or B2C
 payment must not be retried blindly (the services keep money held on retryable errors); refunds
@@ -54,6 +70,10 @@ TOKEN_MARGIN_SECONDS = 60
 INVALID_TOKEN = "404.001.03"
 STILL_PROCESSING = "500.001.1001"
 CANCELLED_BY_USER = "1032"
+STILL_UNDER_PROCESSING = "4999"
+PAYOUT_TAG = "payout:"
+PAYOUT_DONE = "completed"
+PAYOUT_FAILED_STATES = {"failed", "cancelled", "canceled", "declined", "reversed", "expired"}
 MSISDN = re.compile(r"^254[17]\d{8}$")
 
 
@@ -148,7 +168,23 @@ class MpesaGateway(Gateway):
         answer = self._stk_query(provider_reference)
         if answer is None:
             return PaymentSession(provider_reference=provider_reference, status=PaymentStatus.PENDING)
-        return PaymentSession(provider_reference=provider_reference, status=_stk_status(answer), raw=answer)
+        status = _stk_status(answer)
+        code = "" if status == PaymentStatus.SUCCEEDED else f"mpesa_{answer.get('ResultCode')}"
+        return PaymentSession(
+            provider_reference=provider_reference,
+            status=status,
+            currency="KES" if status == PaymentStatus.SUCCEEDED else "",
+            failure_code=code,
+            failure_reason=f"mpesa: {answer.get('ResultDesc', '')}" if code else "",
+            raw=answer,
+        )
+
+    def cancel_payment(self, provider_reference: str) -> PaymentStatus:
+        raise GatewayError(
+            "M-Pesa has no way to withdraw an STK push; it ends on its own (1032/1037)",
+            retryable=False,
+            code="unsupported",
+        )
 
     def _stk_query(self, checkout_request_id: str) -> dict[str, Any] | None:
         """Daraja's answer, or None while the customer has not yet answered the prompt."""
@@ -160,7 +196,8 @@ class MpesaGateway(Gateway):
             raise GatewayError(
                 f"mpesa answered {response.status_code}", retryable=True, status_code=response.status_code
             )
-        return self._ok(response)
+        answer = self._ok(response)
+        return None if str(answer.get("ResultCode", "")) == STILL_UNDER_PROCESSING else answer
 
     def _stk_auth(self) -> dict[str, str]:
         stamp = daraja_timestamp()
@@ -191,22 +228,43 @@ class MpesaGateway(Gateway):
         answer = self._ok(self._api(self.config.b2c_path, body))
         return PayoutResult(provider_reference=str(answer["ConversationID"]), status=PaymentStatus.PENDING)
 
+    def get_payout(self, *, provider_reference: str, reference: str) -> PayoutResult:
+        """Ask Daraja (Transaction Status, by the OriginatorConversationID we sent) and answer
+        PENDING: the outcome arrives on the ResultURL and `verify_webhook` makes it a PAYOUT_*
+        event for `provider_reference`."""
+        if not reference:
+            raise GatewayError("M-Pesa payouts are looked up by our reference", retryable=False, code="invalid")
+        self._status_query(
+            {"OriginalConversationID": reference[:64]},
+            party=self._b2c_shortcode,
+            remarks="Payout status",
+            occasion=_payout_tag(reference, provider_reference),
+        )
+        return PayoutResult(provider_reference=provider_reference, status=PaymentStatus.PENDING)
+
     def transaction_status(self, *, transaction_id: str, result_url: str = "", remarks: str = "Status check") -> str:
         """Ask Daraja for a transaction's status (e.g. by receipt number). Daraja answers later by
         posting a Result to `result_url`; this returns the request's ConversationID."""
+        return self._status_query(
+            {"TransactionID": transaction_id}, party=self.config.shortcode, remarks=remarks, result_url=result_url
+        )
+
+    def _status_query(
+        self, lookup: dict[str, str], *, party: str, remarks: str, occasion: str = "", result_url: str = ""
+    ) -> str:
         result_url = result_url or self.config.result_url
         self._require_initiator(result_url)
         body = {
             "Initiator": self.config.initiator_name,
             "SecurityCredential": self.config.security_credential,
             "CommandID": "TransactionStatusQuery",
-            "TransactionID": transaction_id,
-            "PartyA": self.config.shortcode,
+            **lookup,
+            "PartyA": party,
             "IdentifierType": "4",
             "ResultURL": result_url,
             "QueueTimeOutURL": result_url,
             "Remarks": remarks[:100],
-            "Occasion": "",
+            "Occasion": occasion[:100],
         }
         return str(self._ok(self._api("/mpesa/transactionstatus/v1/query", body))["ConversationID"])
 
@@ -356,6 +414,7 @@ def _stk_event(stk: dict[str, Any], payload: dict[str, Any]) -> WebhookEvent:
         amount=parse_decimal(meta.get("Amount")) if success else None,
         currency="KES",
         authorization_code=str(meta.get("MpesaReceiptNumber") or ""),
+        failure_code="" if success else f"mpesa_{stk.get('ResultCode')}",
         failure_reason="" if success else f"mpesa: {stk.get('ResultDesc', '')} ({stk.get('ResultCode')})",
         raw=payload,
     )
@@ -366,6 +425,11 @@ def _result_event(result: dict[str, Any], payload: dict[str, Any]) -> WebhookEve
     if not conversation:
         raise WebhookRejected("Result without ConversationID")
     params = _items(result.get("ResultParameters"), "ResultParameter")
+    occasion = str(_items(result.get("ReferenceData"), "ReferenceItem").get("Occasion") or "")
+    if occasion.startswith(PAYOUT_TAG):
+        return _payout_status_event(result, params, occasion, payload)
+    if "TransactionStatus" in params:
+        return _status_event(result, params, payload, kind=EventKind.OTHER)
     success = str(result.get("ResultCode")) == "0"
     is_payout = "TransactionAmount" in params or not params
     kind = EventKind.OTHER if not is_payout else EventKind.PAYOUT_SUCCEEDED if success else EventKind.PAYOUT_FAILED
@@ -377,6 +441,70 @@ def _result_event(result: dict[str, Any], payload: dict[str, Any]) -> WebhookEve
         amount=parse_decimal(params.get("TransactionAmount", params.get("Amount"))),
         currency="KES",
         authorization_code=str(params.get("TransactionReceipt") or result.get("TransactionID") or ""),
+        failure_code="" if success else f"mpesa_{result.get('ResultCode')}",
         failure_reason="" if success else f"mpesa: {result.get('ResultDesc', '')} ({result.get('ResultCode')})",
+        raw=payload,
+    )
+
+
+def _payout_tag(reference: str, provider_reference: str) -> str:
+    """The Occasion of a payout status query, "payout:<our reference> <stored ConversationID>"
+    (Daraja echoes it in the Result), so the answer names the payout even if Daraja's
+    ResultParameters do not; the ConversationID is left out rather than cut if it does not fit."""
+    tag = f"{PAYOUT_TAG}{reference[:64]} {provider_reference}"
+    return tag if len(tag) <= 100 else f"{PAYOUT_TAG}{reference[:64]} "
+
+
+def _payout_status_event(
+    result: dict[str, Any], params: dict[str, Any], occasion: str, payload: dict[str, Any]
+) -> WebhookEvent:
+    """A Transaction Status Result for one of our payouts: Completed or a failed state settle it;
+    a failed query, "no such transaction" or a pending payout say nothing final (OTHER)."""
+    tagged_reference, _, stored = occasion.removeprefix(PAYOUT_TAG).partition(" ")
+    state = str(params.get("TransactionStatus") or "").lower()
+    queried = str(result.get("ResultCode")) == "0"
+    kind = EventKind.OTHER
+    if queried and state == PAYOUT_DONE:
+        kind = EventKind.PAYOUT_SUCCEEDED
+    elif queried and state in PAYOUT_FAILED_STATES:
+        kind = EventKind.PAYOUT_FAILED
+    return _status_event(
+        result,
+        params,
+        payload,
+        kind=kind,
+        provider_reference=str(params.get("ConversationID") or stored),
+        reference=str(params.get("OriginatorConversationID") or tagged_reference),
+    )
+
+
+def _status_event(
+    result: dict[str, Any],
+    params: dict[str, Any],
+    payload: dict[str, Any],
+    *,
+    kind: EventKind,
+    provider_reference: str | None = None,
+    reference: str = "",
+) -> WebhookEvent:
+    queried = str(result.get("ResultCode")) == "0"
+    state = str(params.get("TransactionStatus") or "").lower()
+    code = (
+        f"mpesa_{result.get('ResultCode')}"
+        if not queried
+        else f"mpesa_{state}"
+        if kind == EventKind.PAYOUT_FAILED
+        else ""
+    )
+    return WebhookEvent(
+        event_id=f"mpesa-status-{result.get('ConversationID')}",
+        kind=kind,
+        reference=reference,
+        provider_reference=str(result.get("ConversationID")) if provider_reference is None else provider_reference,
+        amount=parse_decimal(params.get("Amount")),
+        currency="KES",
+        authorization_code=str(params.get("ReceiptNo") or ""),
+        failure_code=code,
+        failure_reason=f"mpesa: {result.get('ResultDesc', '')} ({state or result.get('ResultCode')})" if code else "",
         raw=payload,
     )

@@ -13,6 +13,21 @@ webhooks verified by PayPal's own verify-webhook-signature endpoint.
   PAYPAL-CERT-URL ourselves; a cert URL off PayPal's https allow-list (`is_allowed_cert_url`) is
   rejected before PayPal is even asked.
 - Amounts are decimal strings with the currency's exact number of decimals (`money.major_string`).
+- Final or not (docs/provider_states.md): an order is final only once its capture is COMPLETED
+  (or DECLINED/FAILED) or the order is VOIDED; a PENDING capture is AUTHORIZED, not final, and so
+  is the webhook PAYMENT.CAPTURE.PENDING (OTHER); PAYMENT.CAPTURE.DENIED is final. A payout is
+  judged by its item's transaction_status (the batch status SUCCESS only means "processed");
+  UNCLAIMED and ONHOLD are not final.
+- Orders cannot be cancelled through the API (they expire at PayPal). Money moves only when we
+  capture, and only `get_payment` captures, so `cancel_payment` of an order nobody captured
+  answers CANCELLED without calling anything that changes it; the caller must not ask
+  `get_payment` about a payment it cancelled.
+- Finding a payout whose batch id we never stored: we re-post a batch with the same
+  sender_batch_id and NO items. PayPal refuses a sender_batch_id used in the last 30 days with a
+  link to the original batch, which we then read; a batch without items can never pay anyone.
+  Any other answer -> PENDING with failure_code "unknown_at_provider". A refund whose id we never
+  stored cannot be found by our reference (Orders v2 has no lookup by PayPal-Request-Id without
+  the capture): PENDING, "unknown_at_provider", amount 0.
 """
 
 import re
@@ -42,8 +57,11 @@ from comrade.gateways.providers.money import major_string, parse_decimal
 
 CERT_HOSTS = frozenset({"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"})
 TOKEN_MARGIN_SECONDS = 60
+UNKNOWN = "unknown_at_provider"
 CAPTURE_STATUS = {
     "COMPLETED": PaymentStatus.SUCCEEDED,
+    "PARTIALLY_REFUNDED": PaymentStatus.SUCCEEDED,
+    "REFUNDED": PaymentStatus.SUCCEEDED,
     "PENDING": PaymentStatus.AUTHORIZED,
     "DECLINED": PaymentStatus.FAILED,
     "FAILED": PaymentStatus.FAILED,
@@ -51,16 +69,23 @@ CAPTURE_STATUS = {
 REFUND_STATUS = {
     "COMPLETED": PaymentStatus.SUCCEEDED,
     "PENDING": PaymentStatus.PENDING,
-    "CANCELLED": PaymentStatus.FAILED,
+    "CANCELLED": PaymentStatus.CANCELLED,
     "FAILED": PaymentStatus.FAILED,
 }
 CAPTURE_EVENTS = {
     "PAYMENT.CAPTURE.COMPLETED": EventKind.PAYMENT_SUCCEEDED,
+    "PAYMENT.CAPTURE.PENDING": EventKind.OTHER,
     "PAYMENT.CAPTURE.DENIED": EventKind.PAYMENT_FAILED,
     "PAYMENT.CAPTURE.DECLINED": EventKind.PAYMENT_FAILED,
     "PAYMENT.CAPTURE.REFUNDED": EventKind.REFUND_SUCCEEDED,
 }
-PAYOUT_FAILURES = {"FAILED", "BLOCKED", "DENIED", "RETURNED", "CANCELED", "REFUNDED"}
+PAYOUT_FAILURES = {"FAILED", "BLOCKED", "DENIED", "RETURNED", "CANCELED", "REFUNDED", "REVERSED"}
+PAYOUT_ITEM_STATUS = {
+    "SUCCESS": PaymentStatus.SUCCEEDED,
+    **{status: PaymentStatus.FAILED for status in PAYOUT_FAILURES},
+    "CANCELED": PaymentStatus.CANCELLED,
+}
+BATCH_ID_LINK = re.compile(r"/v1/payments/payouts/([A-Za-z0-9]+)")
 TRANSMISSION_HEADERS = {
     "transmission_id": "PAYPAL-TRANSMISSION-ID",
     "transmission_time": "PAYPAL-TRANSMISSION-TIME",
@@ -143,6 +168,14 @@ class PayPalGateway(Gateway):
             order = self._capture(provider_reference)
         return _order_session(order)
 
+    def cancel_payment(self, provider_reference: str) -> PaymentStatus:
+        """Nothing to call: an order nobody captured moves no money and expires at PayPal. A
+        captured order answers with its capture's status."""
+        order = self._order(provider_reference)
+        if order.get("status") == "COMPLETED" and _capture_of(order):
+            return _order_session(order).status
+        return PaymentStatus.CANCELLED
+
     def _order(self, order_id: str) -> dict[str, Any]:
         return self._ok(self._api("GET", f"/v2/checkout/orders/{_safe(order_id)}"))
 
@@ -154,7 +187,7 @@ class PayPalGateway(Gateway):
         if issue == "ORDER_ALREADY_CAPTURED":
             return self._order(order_id)
         if issue == "INSTRUMENT_DECLINED":
-            return {"id": order_id, "status": "DECLINED", "error": response.text[:500]}
+            return {"id": order_id, "status": "DECLINED", "failure_code": issue, "error": response.text[:500]}
         return self._ok(response)
 
     # --- money out ------------------------------------------------------------------------------
@@ -169,11 +202,15 @@ class PayPalGateway(Gateway):
                 "POST", f"/v2/payments/captures/{_safe(capture_id)}/refund", json=body, request_id=idempotency_key
             )
         )
-        return RefundResult(
-            provider_reference=refund["id"],
-            amount=amount,
-            status=REFUND_STATUS.get(refund.get("status", ""), PaymentStatus.PENDING),
-        )
+        return _refund_result(refund, amount=amount)
+
+    def get_refund(self, *, provider_reference: str, reference: str) -> RefundResult:
+        if not provider_reference:
+            return RefundResult(
+                provider_reference="", status=PaymentStatus.PENDING, amount=Decimal(0), failure_code=UNKNOWN
+            )
+        refund = self._ok(self._api("GET", f"/v2/payments/refunds/{_safe(provider_reference)}"))
+        return _refund_result(refund, amount=parse_decimal((refund.get("amount") or {}).get("value")) or Decimal(0))
 
     def payout(self, req: PayoutRequest) -> PayoutResult:
         kind = _recipient_type(req.destination)
@@ -207,6 +244,24 @@ class PayPalGateway(Gateway):
             status=PaymentStatus.FAILED if failed else PaymentStatus.PENDING,
             failure_reason=f"paypal: batch {batch.get('batch_status')}" if failed else "",
         )
+
+    def get_payout(self, *, provider_reference: str, reference: str) -> PayoutResult:
+        batch_id = provider_reference or self._batch_id_of(reference)
+        if not batch_id:
+            return PayoutResult(provider_reference="", status=PaymentStatus.PENDING, failure_code=UNKNOWN)
+        return _payout_result(self._ok(self._api("GET", f"/v1/payments/payouts/{_safe(batch_id)}")))
+
+    def _batch_id_of(self, reference: str) -> str:
+        """The batch PayPal holds under sender_batch_id = `reference`, from the link in its
+        duplicate refusal of a probe WITHOUT items (which can never pay anyone); "" if none."""
+        if not reference:
+            return ""
+        probe = {"sender_batch_header": {"sender_batch_id": reference[:256]}, "items": []}
+        response = self._api("POST", "/v1/payments/payouts", json=probe)
+        if response.status_code != 400 or not _issue(response, field="SENDER_BATCH_ID"):
+            return ""
+        found = BATCH_ID_LINK.search(response.text)
+        return found.group(1) if found else ""
 
     # --- webhooks -------------------------------------------------------------------------------
 
@@ -346,17 +401,65 @@ def _order_session(order: dict[str, Any]) -> PaymentSession:
     status = order.get("status")
     capture = _capture_of(order)
     if status == "COMPLETED" and capture:
-        outcome = CAPTURE_STATUS.get(capture.get("status", ""), PaymentStatus.PENDING)
-        return PaymentSession(
-            provider_reference=order["id"], status=outcome, authorization_code=capture.get("id", ""), raw=order
-        )
+        return _capture_session(order, capture)
     mapped = {"VOIDED": PaymentStatus.CANCELLED, "DECLINED": PaymentStatus.FAILED}.get(status, PaymentStatus.PENDING)
+    code = str(order.get("failure_code") or status) if mapped.is_final else ""
     return PaymentSession(
         provider_reference=order["id"],
         status=mapped,
         raw=order,
-        redirect_url=_link(order, "payer-action") or _link(order, "approve"),
+        redirect_url="" if mapped.is_final else _link(order, "payer-action") or _link(order, "approve"),
+        failure_code=code,
+        failure_reason=f"paypal: order {code}" if code else "",
     )
+
+
+def _capture_session(order: dict[str, Any], capture: dict[str, Any]) -> PaymentSession:
+    outcome = CAPTURE_STATUS.get(capture.get("status", ""), PaymentStatus.PENDING)
+    amount = capture.get("amount") or {}
+    paid = outcome == PaymentStatus.SUCCEEDED
+    failed = outcome == PaymentStatus.FAILED
+    code = str((capture.get("status_details") or {}).get("reason") or capture.get("status")) if failed else ""
+    return PaymentSession(
+        provider_reference=order["id"],
+        status=outcome,
+        authorization_code=str(capture.get("id", "")),
+        amount=parse_decimal(amount.get("value")) if paid else None,
+        currency=str(amount.get("currency_code", "")).upper() if paid else "",
+        failure_code=code,
+        failure_reason=f"paypal: capture {code}" if code else "",
+        raw=order,
+    )
+
+
+def _refund_result(refund: dict[str, Any], *, amount: Decimal) -> RefundResult:
+    status = REFUND_STATUS.get(refund.get("status", ""), PaymentStatus.PENDING)
+    failed = status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+    code = str((refund.get("status_details") or {}).get("reason") or refund.get("status")) if failed else ""
+    return RefundResult(
+        provider_reference=str(refund["id"]),
+        status=status,
+        amount=amount,
+        failure_code=code,
+        failure_reason=f"paypal: refund {code}" if code else "",
+    )
+
+
+def _payout_result(payout: dict[str, Any]) -> PayoutResult:
+    """Judged by the (single) item; a DENIED or CANCELED batch failed as a whole."""
+    header = payout.get("batch_header") or {}
+    batch_id = str(header.get("payout_batch_id", ""))
+    if header.get("batch_status") in ("DENIED", "CANCELED"):
+        code = str(header["batch_status"])
+        return PayoutResult(batch_id, PaymentStatus.FAILED, code, f"paypal: batch {code}")
+    items = payout.get("items") or []
+    state = str(items[0].get("transaction_status", "")) if items else ""
+    status = PAYOUT_ITEM_STATUS.get(state, PaymentStatus.PENDING)
+    if not status.is_final or status == PaymentStatus.SUCCEEDED:
+        return PayoutResult(batch_id, status)
+    error = items[0].get("errors") or {}
+    code = str(error.get("name") or state)
+    return PayoutResult(batch_id, status, code, f"paypal: payout {state.lower()} {error.get('message', '')}".strip())
 
 
 def _event(event: dict[str, Any]) -> WebhookEvent:
@@ -376,9 +479,14 @@ def _event(event: dict[str, Any]) -> WebhookEvent:
         amount=parse_decimal(amount.get("value")),
         currency=str(amount.get("currency_code", "")).upper(),
         authorization_code="" if refund else str(resource.get("id", "")),
+        failure_code=_capture_failure(resource, event_type) if kind == EventKind.PAYMENT_FAILED else "",
         failure_reason=f"paypal: {event_type}" if kind == EventKind.PAYMENT_FAILED else "",
         raw=event,
     )
+
+
+def _capture_failure(resource: dict[str, Any], event_type: str) -> str:
+    return str((resource.get("status_details") or {}).get("reason") or event_type.rsplit(".", 1)[-1])
 
 
 def _payout_event(event: dict[str, Any], outcome: str, resource: dict[str, Any]) -> WebhookEvent:
@@ -391,8 +499,10 @@ def _payout_event(event: dict[str, Any], outcome: str, resource: dict[str, Any])
         if outcome in PAYOUT_FAILURES
         else EventKind.OTHER
     )
-    message = (resource.get("errors") or {}).get("message", "")
-    reason = f"paypal: payout {outcome.lower()} {message}".strip() if kind == EventKind.PAYOUT_FAILED else ""
+    errors = resource.get("errors") or {}
+    message = errors.get("message", "")
+    failed = kind == EventKind.PAYOUT_FAILED
+    reason = f"paypal: payout {outcome.lower()} {message}".strip() if failed else ""
     return WebhookEvent(
         event_id=str(event.get("id", "")),
         kind=kind,
@@ -400,6 +510,7 @@ def _payout_event(event: dict[str, Any], outcome: str, resource: dict[str, Any])
         provider_reference=str(resource.get("payout_batch_id", "")),
         amount=parse_decimal(amount.get("value")),
         currency=str(amount.get("currency", "")).upper(),
+        failure_code=str(errors.get("name") or outcome) if failed else "",
         failure_reason=reason,
         raw=event,
     )

@@ -12,6 +12,15 @@ imports the `stripe` SDK.
 - Where the customer pays: the PaymentIntent's `next_action.redirect_to_url` when Stripe gives one,
   else `confirmation_url` (a template with {id}, {client_secret}, {reference} and {return_url}) -
   in production a page of ours that mounts Stripe.js with the client secret.
+- Final or not (docs/provider_states.md): a PaymentIntent back in `requires_payment_method` after a
+  declined attempt is NOT final (the customer may try another card; the webhook
+  `payment_intent.payment_failed` becomes PAYMENT_ATTEMPT_FAILED); `canceled` is (PAYMENT_FAILED).
+- Finding a payout or refund whose id we never stored: we do NOT re-send the create with the same
+  Idempotency-Key - Stripe compares the parameters (which the caller no longer has) and forgets
+  keys after 24 hours, after which a re-sent create would pay twice. Instead we page through the
+  newest payouts/refunds (read-only, at most `lookup_pages` pages of 100) for the one whose
+  metadata names our reference; not found there -> PENDING with failure_code
+  "unknown_at_provider".
 """
 
 from collections.abc import Callable, Mapping
@@ -38,6 +47,7 @@ from comrade.gateways.providers.base import (
 )
 from comrade.gateways.providers.money import from_minor, to_minor
 
+UNKNOWN = "unknown_at_provider"
 INTENT_STATUS = {
     "requires_payment_method": PaymentStatus.PENDING,
     "requires_confirmation": PaymentStatus.PENDING,
@@ -54,7 +64,7 @@ MONEY_OUT_STATUS = {
     "paid": PaymentStatus.SUCCEEDED,
     "succeeded": PaymentStatus.SUCCEEDED,
     "failed": PaymentStatus.FAILED,
-    "canceled": PaymentStatus.FAILED,
+    "canceled": PaymentStatus.CANCELLED,
 }
 
 
@@ -66,6 +76,7 @@ class StripeConfig:
     confirmation_url: str = ""
     timeout: float = 10
     tolerance: int = 300
+    lookup_pages: int = 10
 
 
 class StripeGateway(Gateway):
@@ -103,12 +114,7 @@ class StripeGateway(Gateway):
             "metadata": {"idempotency_key": idempotency_key},
         }
         refund = self._call(self.client.v1.refunds.create, params, {"idempotency_key": idempotency_key})
-        status = MONEY_OUT_STATUS.get(refund.get("status", ""), PaymentStatus.PENDING)
-        return RefundResult(
-            provider_reference=refund["id"],
-            status=status,
-            amount=from_minor(refund["amount"], refund.get("currency") or currency),
-        )
+        return _refund_result(refund, currency=currency)
 
     def payout(self, req: PayoutRequest) -> PayoutResult:
         params: dict[str, Any] = {
@@ -121,11 +127,51 @@ class StripeGateway(Gateway):
         if req.description:
             params["description"] = req.description[:1000]
         payout = self._call(self.client.v1.payouts.create, params, {"idempotency_key": req.idempotency_key})
-        return PayoutResult(
-            provider_reference=payout["id"],
-            status=MONEY_OUT_STATUS.get(payout.get("status", ""), PaymentStatus.PENDING),
-            failure_reason=payout.get("failure_message") or "",
-        )
+        return _payout_result(payout)
+
+    def get_payout(self, *, provider_reference: str, reference: str) -> PayoutResult:
+        if provider_reference:
+            return _payout_result(self._call(self.client.v1.payouts.retrieve, provider_reference))
+        payout = self._find(self.client.v1.payouts.list, "reference", reference)
+        if payout is None:
+            return PayoutResult(provider_reference="", status=PaymentStatus.PENDING, failure_code=UNKNOWN)
+        return _payout_result(payout)
+
+    def get_refund(self, *, provider_reference: str, reference: str) -> RefundResult:
+        if provider_reference:
+            return _refund_result(self._call(self.client.v1.refunds.retrieve, provider_reference))
+        refund = self._find(self.client.v1.refunds.list, "idempotency_key", reference)
+        if refund is None:
+            return RefundResult(
+                provider_reference="", status=PaymentStatus.PENDING, amount=Decimal(0), failure_code=UNKNOWN
+            )
+        return _refund_result(refund)
+
+    def cancel_payment(self, provider_reference: str) -> PaymentStatus:
+        """Cancel the intent; one Stripe will not cancel any more (succeeded, already canceled,
+        processing) answers with where it stands instead."""
+        try:
+            intent = self._call(self.client.v1.payment_intents.cancel, provider_reference)
+        except GatewayError as exc:
+            if exc.code != "payment_intent_unexpected_state":
+                raise
+            intent = self._call(self.client.v1.payment_intents.retrieve, provider_reference)
+        return INTENT_STATUS.get(intent.get("status", ""), PaymentStatus.PENDING)
+
+    def _find(self, list_method: Callable, key: str, reference: str) -> dict[str, Any] | None:
+        """The newest object whose metadata[key] is our reference, looking at no more than
+        `lookup_pages` pages of 100 (read-only: this can never create anything)."""
+        if not reference:
+            return None
+        params: dict[str, Any] = {"limit": 100}
+        for _ in range(self.config.lookup_pages):
+            page = self._call(list_method, params)
+            items = page.get("data") or []
+            found = next((o for o in items if (o.get("metadata") or {}).get(key) == reference), None)
+            if found is not None or not page.get("has_more") or not items:
+                return found
+            params = {"limit": 100, "starting_after": items[-1]["id"]}
+        return None
 
     def verify_webhook(self, *, headers: Mapping[str, str], body: bytes, path_secret: str = "") -> WebhookEvent:
         signature = header(headers, "Stripe-Signature")
@@ -155,12 +201,19 @@ class StripeGateway(Gateway):
 
     def _session(self, intent: dict[str, Any], *, return_url: str = "") -> PaymentSession:
         status = INTENT_STATUS.get(intent.get("status", ""), PaymentStatus.PENDING)
-        code = _charge_id(intent) if status == PaymentStatus.SUCCEEDED else ""
+        succeeded = status == PaymentStatus.SUCCEEDED
+        currency = str(intent.get("currency") or "").upper()
+        received = intent.get("amount_received") if succeeded else None
+        code, reason = _intent_failure(intent)
         return PaymentSession(
             provider_reference=intent["id"],
             status=status,
-            authorization_code=code,
+            authorization_code=_charge_id(intent) if succeeded else "",
             redirect_url=self._redirect(intent, return_url),
+            amount=from_minor(received, currency) if received is not None and currency else None,
+            currency=currency if succeeded else "",
+            failure_code=code,
+            failure_reason=reason,
             raw=intent,
         )
 
@@ -179,6 +232,41 @@ class StripeGateway(Gateway):
         )
 
 
+def _intent_failure(intent: dict[str, Any]) -> tuple[str, str]:
+    """(code, message) of a canceled intent or of its last failed attempt, else ("", "")."""
+    if intent.get("status") == "canceled":
+        return str(intent.get("cancellation_reason") or "canceled"), "stripe: payment canceled"
+    error = intent.get("last_payment_error") or {}
+    if not error or intent.get("status") == "succeeded":
+        return "", ""
+    code = str(error.get("decline_code") or error.get("code") or error.get("type") or "payment_failed")
+    return code, f"stripe: {error.get('message') or code}"
+
+
+def _payout_result(payout: dict[str, Any]) -> PayoutResult:
+    status = MONEY_OUT_STATUS.get(payout.get("status", ""), PaymentStatus.PENDING)
+    failed = status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+    return PayoutResult(
+        provider_reference=str(payout["id"]),
+        status=status,
+        failure_code=str(payout.get("failure_code") or payout.get("status")) if failed else "",
+        failure_reason=str(payout.get("failure_message") or "") if failed else "",
+    )
+
+
+def _refund_result(refund: dict[str, Any], *, currency: str = "") -> RefundResult:
+    status = MONEY_OUT_STATUS.get(refund.get("status", ""), PaymentStatus.PENDING)
+    failed = status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+    code = str(refund.get("failure_reason") or refund.get("status")) if failed else ""
+    return RefundResult(
+        provider_reference=str(refund["id"]),
+        status=status,
+        amount=from_minor(refund["amount"], refund.get("currency") or currency),
+        failure_code=code,
+        failure_reason=f"stripe: refund {code}" if failed else "",
+    )
+
+
 # --- webhook events ----------------------------------------------------------------------------
 
 
@@ -194,6 +282,7 @@ def _event(event: dict[str, Any]) -> WebhookEvent:
         amount=from_minor(amount, currency) if amount is not None and currency else None,
         currency=currency,
         authorization_code=extra.get("authorization_code", ""),
+        failure_code=extra.get("failure_code", ""),
         failure_reason=extra.get("failure_reason", ""),
         raw=event,
     )
@@ -205,14 +294,17 @@ def _classify(event_type: str, obj: dict[str, Any]) -> tuple[EventKind, int | No
         amount = obj.get("amount_received") or obj.get("amount")
         return EventKind.PAYMENT_SUCCEEDED, amount, {"authorization_code": _charge_id(obj)}
     if event_type in ("payment_intent.payment_failed", "payment_intent.canceled"):
-        error = obj.get("last_payment_error") or {}
-        reason = error.get("message") or obj.get("cancellation_reason") or event_type
-        return EventKind.PAYMENT_FAILED, obj.get("amount"), {"failure_reason": f"stripe: {reason}"}
+        code, reason = _intent_failure({**obj, "status": "canceled" if event_type.endswith("canceled") else ""})
+        kind = EventKind.PAYMENT_FAILED if event_type.endswith("canceled") else EventKind.PAYMENT_ATTEMPT_FAILED
+        failure = {"failure_code": code or "payment_failed", "failure_reason": reason or f"stripe: {event_type}"}
+        return kind, obj.get("amount"), failure
     if event_type == "payout.paid":
         return EventKind.PAYOUT_SUCCEEDED, obj.get("amount"), {}
     if event_type in ("payout.failed", "payout.canceled"):
+        result = _payout_result({**obj, "status": event_type.rsplit(".", 1)[-1]})
         reason = obj.get("failure_message") or obj.get("failure_code") or event_type
-        return EventKind.PAYOUT_FAILED, obj.get("amount"), {"failure_reason": f"stripe: {reason}"}
+        failure = {"failure_code": result.failure_code, "failure_reason": f"stripe: {reason}"}
+        return EventKind.PAYOUT_FAILED, obj.get("amount"), failure
     if event_type == "charge.refunded":
         return _charge_refunded(obj)
     if event_type in ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated"):
@@ -238,7 +330,8 @@ def _refund_event(refund: dict[str, Any]) -> tuple[EventKind, int | None, dict[s
     overrides = {"provider_reference": str(refund.get("id", ""))}
     if status == PaymentStatus.SUCCEEDED:
         return EventKind.REFUND_SUCCEEDED, refund.get("amount"), overrides
-    if status == PaymentStatus.FAILED:
-        overrides["failure_reason"] = f"stripe: refund {refund.get('failure_reason') or refund.get('status')}"
+    if status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
+        code = str(refund.get("failure_reason") or refund.get("status"))
+        overrides.update(failure_code=code, failure_reason=f"stripe: refund {code}")
         return EventKind.REFUND_FAILED, refund.get("amount"), overrides
     return EventKind.OTHER, refund.get("amount"), overrides

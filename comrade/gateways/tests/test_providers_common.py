@@ -136,3 +136,126 @@ def test_bugs_inside_a_fake_surface_as_500_and_are_recorded():
     with Broken() as broken:
         assert requests.get(f"{broken.base_url}/boom", timeout=2).status_code == 500
         assert "ZeroDivisionError" in broken.errors[0]
+
+
+# --- chaos -----------------------------------------------------------------------------------------
+
+
+class Counter(FakeServer):
+    """Acts on every POST /count, so a test can see whether the action happened."""
+
+    def __init__(self):
+        self.count = 0
+        self.received: list[bytes] = []
+        super().__init__()
+
+    def routes(self):
+        return [("POST", r"/count", self._count), ("POST", r"/hook", self._hook)]
+
+    def _count(self, request):
+        self.count += 1
+        return Reply(200, {"count": self.count})
+
+    def _hook(self, request):
+        self.received.append(request.body)
+        return Reply(200, {})
+
+
+@pytest.fixture
+def counter():
+    server = Counter()
+    yield server
+    assert server.errors == []
+    server.stop()
+
+
+def test_chaos_timeout_acts_then_answers_too_late(counter):
+    counter.chaos(timeout_next=1, timeout_seconds=1.0)
+
+    with pytest.raises(requests.Timeout):
+        requests.post(f"{counter.base_url}/count", timeout=0.3)
+
+    assert counter.count == 1
+    assert requests.post(f"{counter.base_url}/count", timeout=2).json() == {"count": 2}
+    assert counter.chaos_log == [("timeout", "/count")]
+
+
+def test_chaos_error_after_acts_then_answers_500(counter):
+    counter.chaos(error_after_next=2, path="/count")
+
+    answers = [requests.post(f"{counter.base_url}/count", timeout=2).status_code for _ in range(3)]
+
+    assert answers == [500, 500, 200] and counter.count == 3
+
+
+def test_chaos_late_answers_slowly_but_within_the_timeout(counter):
+    counter.chaos(late_next=1, late_seconds=0.3)
+    started = time.monotonic()
+
+    assert requests.post(f"{counter.base_url}/count", timeout=2).json() == {"count": 1}
+    assert time.monotonic() - started >= 0.3
+
+
+def test_chaos_path_limits_which_calls_suffer(counter):
+    counter.chaos(error_after_next=1, path="/hook")
+
+    assert requests.post(f"{counter.base_url}/count", timeout=2).status_code == 200
+    assert requests.post(f"{counter.base_url}/hook", timeout=2).status_code == 500
+    assert counter.received == [b""]
+
+
+def test_chaos_probability_is_seeded_and_replayable(counter):
+    def run() -> list[int]:
+        counter.chaos_reset()
+        counter.chaos(error_after_p=0.5, seed=7)
+        return [requests.post(f"{counter.base_url}/count", timeout=2).status_code for _ in range(12)]
+
+    first, second = run(), run()
+
+    assert first == second and 500 in first and 200 in first
+
+
+def test_chaos_is_settable_over_http_and_never_hits_its_own_endpoint(counter):
+    control = f"{counter.base_url}/__chaos__"
+    set_up = requests.post(control, json={"error_after_next": 1, "path": "/count"}, timeout=2)
+    assert set_up.status_code == 200 and set_up.json()["chaos"]["error_after_next"] == 1
+    assert requests.post(control, json={"bogus": 1}, timeout=2).status_code == 400
+
+    assert requests.post(f"{counter.base_url}/count", timeout=2).status_code == 500
+    state = requests.get(control, timeout=2).json()
+    assert state["log"] == [["error_after", "/count"]] and state["chaos"]["error_after_next"] == 0
+
+    requests.post(control, json={"reset": True, "timeout_next": 0}, timeout=2)
+    assert counter.chaos()["path"] == ""
+    with pytest.raises(ValueError):
+        counter.chaos(nonsense=True)
+
+
+def test_deliveries_are_posted_over_http_with_delay_and_drop(counter):
+    from comrade.gateways.fakes.server import Delivery
+
+    hook = f"{counter.base_url}/hook"
+    counter.chaos(delay_next=1, drop_next=0)
+    for n in range(3):
+        counter.queue_delivery(Delivery(hook, f"event-{n}".encode(), {"Content-Type": "text/plain"}))
+
+    counter.deliver_pending()
+
+    assert counter.received == [b"event-1", b"event-2", b"event-0"]
+    assert counter.pending == [] and counter.delivery_errors == []
+
+
+def test_auto_delivery_sends_in_the_background_and_drops_what_chaos_drops(counter):
+    from comrade.gateways.fakes.server import Delivery
+
+    hook = f"{counter.base_url}/hook"
+    counter.auto_deliver = True
+    counter.chaos(drop_next=1)
+    counter.queue_delivery(Delivery(hook, b"lost"))
+    counter.queue_delivery(Delivery(hook, b"arrives"))
+
+    deadline = time.monotonic() + 3
+    while not counter.received and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert counter.received == [b"arrives"] and [d.body for d in counter.dropped] == [b"lost"]

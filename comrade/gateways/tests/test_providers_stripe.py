@@ -228,15 +228,28 @@ def test_payment_succeeded_webhook(fake, gateway):
     assert gateway.confirm_event(event) == event
 
 
-def test_payment_failed_webhook(fake, gateway):
+def test_payment_failed_webhook_is_a_failed_attempt_not_a_final_failure(fake, gateway):
     session = gateway.create_payment(request())
-    fake.decline(session.provider_reference, message="Your card has insufficient funds.")
+    fake.decline(
+        session.provider_reference, message="Your card has insufficient funds.", decline_code="insufficient_funds"
+    )
     body, headers = fake.payment_webhook(session.provider_reference)
 
     event = gateway.verify_webhook(headers=headers, body=body)
 
-    assert event.kind == EventKind.PAYMENT_FAILED
+    assert event.kind == EventKind.PAYMENT_ATTEMPT_FAILED
+    assert event.failure_code == "insufficient_funds"
     assert "insufficient funds" in event.failure_reason
+
+
+def test_payment_canceled_webhook_is_a_final_failure(fake, gateway):
+    session = gateway.create_payment(request())
+    fake.cancel(session.provider_reference, reason="abandoned")
+    body, headers = fake.payment_webhook(session.provider_reference)
+
+    event = gateway.verify_webhook(headers=headers, body=body)
+
+    assert (event.kind, event.failure_code, event.reference) == (EventKind.PAYMENT_FAILED, "abandoned", "TXN-1")
 
 
 def test_header_names_are_matched_case_insensitively(fake, gateway):
@@ -355,9 +368,9 @@ def test_pending_refund_then_webhooks(fake, gateway):
         Decimal("5.00"),
     )
 
-    fake.refunds[result.provider_reference]["status"] = "failed"
+    fake.settle_refund(result.provider_reference, status="failed", failure_reason="expired_or_canceled_card")
     event = gateway.verify_webhook(**_delivery(fake.refund_webhook(result.provider_reference)))
-    assert event.kind == EventKind.REFUND_FAILED
+    assert (event.kind, event.failure_code) == (EventKind.REFUND_FAILED, "expired_or_canceled_card")
 
 
 def test_charge_refunded_webhook_uses_the_latest_refund(fake, gateway):
@@ -428,6 +441,7 @@ def test_failed_payout_webhook_carries_the_reason(fake, gateway):
     event = gateway.verify_webhook(**_delivery(fake.payout_webhook(result.provider_reference)))
 
     assert event.kind == EventKind.PAYOUT_FAILED
+    assert event.failure_code == "account_closed"
     assert "closed" in event.failure_reason
 
 
