@@ -106,18 +106,24 @@ def test_retried_create_with_the_same_idempotency_key_opens_one_payment(api, use
     assert TransactionToken.objects.filter(payment_method="EXTERNAL").count() == 1
 
 
-def test_declined_card_fails_the_deposit_and_moves_nothing(api, user, fake, client_for):
+def test_a_declined_card_is_not_final_and_a_retry_with_another_card_is_credited(api, user, fake, client_for):
+    """payment_intent.payment_failed is one failed attempt: the customer may pay with another card
+    on the same PaymentIntent, and that success must be credited (it used to be ignored)."""
     txn = e2e.create(api, provider="stripe", amount="40.00").data
     before = e2e.snapshot()
     pi_id = e2e.payment_of(txn).provider_reference
     fake.decline(pi_id)
     assert b"PENDING" in e2e.customer_returns(client_for(), "stripe", txn).content
     hook = deliver(client_for, fake.payment_webhook(pi_id))
-    assert hook.status_code == 200 and hook.data["verdict"] == "APPLIED"
+    assert hook.status_code == 200 and hook.data["verdict"] == "NOTED"
     stored = e2e.stored(txn)
-    assert stored.status == "FAILED" and "declined" in stored.failure_reason
-    assert not stored.entries.exists()
+    assert stored.status == "PENDING" and stored.failure_code == "generic_decline" and not stored.entries.exists()
     assert e2e.snapshot()["balances"] == before["balances"] and e2e.snapshot()["entries"] == before["entries"]
+    fake.approve(pi_id)
+    assert deliver(client_for, fake.payment_webhook(pi_id)).data["verdict"] == "APPLIED"
+    completed = e2e.stored(txn)
+    assert completed.status == "COMPLETED" and completed.failure_code == "" and balance_of(user) == Decimal("140.00")
+    assert run_all() == []
 
 
 def test_amount_below_stripes_minimum_is_refused(api, user, fake):
