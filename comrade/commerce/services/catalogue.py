@@ -1,9 +1,15 @@
-"""Staff-managed catalogue: products and payment items."""
+"""Staff-managed catalogue: products and payment items.
+
+Prices are in the deployment's currency (see comrade.commerce.currencies): a payment item naming
+another currency, or a price finer than the currency's minor unit, is refused with a 400 before
+anything is written."""
 
 from django.db import transaction
 
+from comrade.commerce.currencies import check_price_fits, deployment_currency
 from comrade.commerce.models import PaymentItem, Product
 from comrade.core.errors import ApplicationError
+from comrade.ledger.models import default_currency
 
 PRODUCT_FIELDS = {"name", "description", "price", "category", "is_available"}
 PAYMENT_ITEM_FIELDS = {"name", "description", "price", "currency", "is_active"}
@@ -16,12 +22,31 @@ def _only(fields: dict, allowed: set[str]) -> dict:
     return fields
 
 
+def _valid_product(fields: dict) -> dict:
+    fields = _only(fields, PRODUCT_FIELDS)
+    if "price" in fields:
+        check_price_fits(fields["price"])
+    return fields
+
+
+def _valid_payment_item(fields: dict, *, stored_currency: str | None = None) -> dict:
+    """On create a missing currency is the deployment's; on update the stored one is kept (an
+    item stored in another currency can still be edited or deactivated, and is refused when
+    someone tries to pay for it)."""
+    fields = _only(fields, PAYMENT_ITEM_FIELDS)
+    if "currency" in fields or stored_currency is None:
+        fields["currency"] = deployment_currency(fields.get("currency", default_currency()))
+    if "price" in fields:
+        check_price_fits(fields["price"], currency=fields.get("currency", stored_currency))
+    return fields
+
+
 def product_create(**fields) -> Product:
-    return Product.objects.create(**_only(fields, PRODUCT_FIELDS))
+    return Product.objects.create(**_valid_product(fields))
 
 
 def product_update(*, product: Product, **fields) -> Product:
-    for name, value in _only(fields, PRODUCT_FIELDS).items():
+    for name, value in _valid_product(fields).items():
         setattr(product, name, value)
     product.save()
     return product
@@ -40,11 +65,11 @@ def product_delete(*, product: Product) -> None:
 
 
 def payment_item_create(**fields) -> PaymentItem:
-    return PaymentItem.objects.create(**_only(fields, PAYMENT_ITEM_FIELDS))
+    return PaymentItem.objects.create(**_valid_payment_item(fields))
 
 
 def payment_item_update(*, item: PaymentItem, **fields) -> PaymentItem:
-    for name, value in _only(fields, PAYMENT_ITEM_FIELDS).items():
+    for name, value in _valid_payment_item(fields, stored_currency=item.currency).items():
         setattr(item, name, value)
     item.save()
     return item

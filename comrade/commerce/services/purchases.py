@@ -19,7 +19,7 @@ from comrade import limits
 from comrade.commerce.models import PaymentItem, Product, Purchase
 from comrade.commerce.selectors import purchases_in_rolling_month
 from comrade.core.errors import field_error
-from comrade.ledger.models import LedgerAccount, TransactionToken
+from comrade.ledger.models import LedgerAccount, TransactionToken, default_currency
 from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
 
 MAX_QUANTITY = 100
@@ -78,6 +78,7 @@ def payment_item_pay(
     """A payment whose purpose is a payment item: the amount is the item's price."""
     if not item.is_active:
         raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
+    _ensure_deployment_currency(item)
     order = _order(buyer=payer, quantity=quantity, unit_price=item.price, payment_item=item)
     return _checkout(order, payment_method=payment_method, provider=provider)
 
@@ -122,6 +123,18 @@ def purchase_settled(txn: TransactionToken) -> Purchase | None:
         total=txn.amount,
         transaction=txn,
     )
+
+
+def _ensure_deployment_currency(item: PaymentItem) -> None:
+    """An item stored in another currency (before prices were checked) would charge its number in
+    the deployment's currency: refuse it rather than convert or guess."""
+    accepted = default_currency()
+    if item.currency.upper() != accepted:
+        raise field_error(
+            "payment_item",
+            f"This payment item is priced in {item.currency}; payments here are in {accepted}.",
+            code="unsupported_currency",
+        )
 
 
 def _order(*, buyer, quantity: int, unit_price: Decimal, **target) -> Order:
