@@ -10,6 +10,7 @@ does nothing, so webhooks that arrive twice, late or out of order change nothing
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -62,11 +63,16 @@ def external_payment_start(
     metadata: dict | None = None,
     receiver=None,
     phone_number: str = "",
+    guard: Callable[[], None] | None = None,
 ) -> TransactionToken:
-    """Open a PENDING transaction and ask the provider for a payment the customer can approve."""
+    """Open a PENDING transaction and ask the provider for a payment the customer can approve.
+    `guard` runs in the transaction that opens it, before the provider is called: it may lock the
+    payer's rows and raise to refuse (a purchase quota), and nothing is written then."""
     gateway = gateway_for(provider)
     _check_amount(gateway, amount)
     with transaction.atomic():
+        if guard is not None:
+            guard()
         txn = transaction_open(
             sender=user,
             receiver=receiver or user,

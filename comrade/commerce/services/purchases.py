@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -149,8 +150,23 @@ def _order(*, buyer, quantity: int, unit_price: Decimal, **target) -> Order:
 
 
 def _check_limits(order: Order) -> None:
+    """Call inside the transaction that writes the purchase (or opens its external payment): the
+    buyer's row is locked first, so two purchases by one buyer cannot both see the last free
+    slot, and the count includes external purchase payments still in flight."""
+    _lock_buyer(order.buyer)
+    _count_and_check(order)
+
+
+def _count_and_check(order: Order) -> None:
     count = purchases_in_rolling_month(order.buyer, now=timezone.now())
     limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count)
+
+
+def _lock_buyer(buyer) -> None:
+    """Every purchase route locks the buyer's user row before anything else (a group, ledger
+    accounts). FOR NO KEY UPDATE still lets other transactions insert rows that point at the user
+    (a transfer to them), so it cannot deadlock with those."""
+    get_user_model().objects.select_for_update(no_key=True).values_list("pk", flat=True).get(pk=buyer.pk)
 
 
 def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOutcome:
@@ -161,11 +177,9 @@ def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOu
 
 def _checkout_wallet(order: Order) -> PurchaseOutcome:
     with transaction.atomic():
-        revenue, wallet = sales_account().pk, wallet_account_id(order.buyer)
-        # Both accounts are locked before the monthly count is read, so two purchases by one
-        # buyer cannot both pass the last free slot.
-        lock_accounts([wallet, revenue])
         _check_limits(order)
+        revenue, wallet = sales_account().pk, wallet_account_id(order.buyer)
+        lock_accounts([wallet, revenue])
         txn = transaction_open(
             sender=order.buyer,
             amount=order.total,
@@ -183,9 +197,10 @@ def _checkout_external(order: Order, *, provider: str) -> PurchaseOutcome:
 
     if not provider:
         raise field_error("external_payment_provider", "Choose a provider for an EXTERNAL payment.", code="required")
-    _check_limits(order)
+    _count_and_check(order)  # an early refusal touches nothing; the guard decides under the lock
     txn = external_payment_start(
         user=order.buyer,
+        guard=lambda: _check_limits(order),
         amount=order.total,
         provider=provider,
         transaction_type=Type.PURCHASE,

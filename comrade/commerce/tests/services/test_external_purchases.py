@@ -18,17 +18,21 @@ pytestmark = pytest.mark.django_db
 
 
 def fake_start(**kwargs):
-    """The gateway boundary: a PENDING external transaction, as external_payment_start returns."""
-    return transaction_open(
-        sender=kwargs["user"],
-        receiver=kwargs["user"],
-        amount=kwargs["amount"],
-        payment_method="EXTERNAL",
-        external_payment_provider=kwargs["provider"],
-        transaction_type=kwargs["transaction_type"],
-        description=kwargs["description"],
-        metadata=kwargs["metadata"],
-    )
+    """The gateway boundary: runs the caller's guard, then opens a PENDING external transaction in
+    the same database transaction, as external_payment_start does."""
+    with transaction.atomic():
+        if kwargs.get("guard") is not None:
+            kwargs["guard"]()
+        return transaction_open(
+            sender=kwargs["user"],
+            receiver=kwargs["user"],
+            amount=kwargs["amount"],
+            payment_method="EXTERNAL",
+            external_payment_provider=kwargs["provider"],
+            transaction_type=kwargs["transaction_type"],
+            description=kwargs["description"],
+            metadata=kwargs["metadata"],
+        )
 
 
 @pytest.fixture
@@ -36,8 +40,9 @@ def gateway(monkeypatch):
     calls = []
 
     def start(**kwargs):
-        calls.append(kwargs)
-        return fake_start(**kwargs)
+        txn = fake_start(**kwargs)
+        calls.append(kwargs)  # the provider is asked only once the guard has passed
+        return txn
 
     monkeypatch.setattr("comrade.gateways.services.external_payment_start", start)
     return calls
