@@ -8,6 +8,7 @@ from django.db import transaction
 
 from comrade.commerce.currencies import check_price_fits, deployment_currency
 from comrade.commerce.models import PaymentItem, Product
+from comrade.commerce.selectors import external_purchases_in_flight
 from comrade.core.errors import ApplicationError
 from comrade.ledger.models import default_currency
 
@@ -54,7 +55,12 @@ def product_update(*, product: Product, **fields) -> Product:
 
 @transaction.atomic
 def product_delete(*, product: Product) -> None:
-    """A product that was bought stays (its purchases point at it): mark it unavailable instead."""
+    """A product that was bought stays (its purchases point at it): mark it unavailable instead.
+    Nor can one be deleted while someone is paying for it at a provider. The row is locked first,
+    as a purchase locks it, so a checkout cannot slip in between the checks and the delete."""
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if external_purchases_in_flight(product_id=product.pk):
+        raise _in_flight("product")
     if product.purchases.exists():
         raise ApplicationError(
             "product_has_purchases",
@@ -77,6 +83,9 @@ def payment_item_update(*, item: PaymentItem, **fields) -> PaymentItem:
 
 @transaction.atomic
 def payment_item_delete(*, item: PaymentItem) -> None:
+    item = PaymentItem.objects.select_for_update().get(pk=item.pk)
+    if external_purchases_in_flight(payment_item_id=item.pk):
+        raise _in_flight("payment item")
     if item.purchases.exists():
         raise ApplicationError(
             "payment_item_has_payments",
@@ -84,3 +93,11 @@ def payment_item_delete(*, item: PaymentItem) -> None:
             status_code=409,
         )
     item.delete()
+
+
+def _in_flight(what: str) -> ApplicationError:
+    return ApplicationError(
+        "payment_in_flight",
+        f"A payment for this {what} is still in progress at a provider; try again once it has settled or failed.",
+        status_code=409,
+    )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from comrade import limits
 from comrade.commerce.models import PaymentItem, Product, Purchase
 from comrade.commerce.selectors import purchases_in_rolling_month
+from comrade.core import settlement
 from comrade.core.errors import field_error
 from comrade.ledger.models import LedgerAccount, TransactionToken, default_currency
 from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
@@ -106,24 +107,82 @@ def product_purchase_from_pot(*, admin, group, product: Product, quantity: int) 
         return _recorded(order, txn, group=group)
 
 
+def purchase_prepare(txn: TransactionToken) -> None:
+    """Settlement step 1 for an external PURCHASE: lock what was bought and refuse the money when
+    it can no longer be sold (deleted, made unavailable or inactive while the customer paid), so
+    the gateway credits the payer's wallet instead of failing on every webhook retry."""
+    target = _bought(txn)
+    if target is None:
+        return
+    row = target.model.objects.select_for_update().filter(pk=target.pk).first()
+    if row is None or not getattr(row, target.flag):
+        raise settlement.Refused(target.refusal, f"{target.label} {target.pk} can no longer be bought.")
+
+
 def purchase_settled(txn: TransactionToken) -> Purchase | None:
     """Settlement handler for external PURCHASE payments: the money is in revenue, record the
-    purchase (once, however often the provider tells us)."""
-    meta = txn.metadata or {}
-    if "product_id" not in meta and "payment_item_id" not in meta:
+    purchase (once, however often the provider tells us). Anything that stops the record being
+    written raises settlement.Refused, never a database error at commit."""
+    target = _bought(txn)
+    if target is None:
         return None
     existing = Purchase.objects.filter(transaction=txn).first()
     if existing is not None:
         return existing
+    if not target.model.objects.filter(pk=target.pk).exists():
+        raise settlement.Refused(target.refusal, f"{target.label} {target.pk} no longer exists.")
+    quantity, unit_price = _recorded_terms(txn)
     return Purchase.objects.create(
         buyer_id=txn.sender_id,
-        product_id=meta.get("product_id"),
-        payment_item_id=meta.get("payment_item_id"),
-        quantity=int(meta["quantity"]),
-        unit_price=Decimal(meta["unit_price"]),
+        quantity=quantity,
+        unit_price=unit_price,
         total=txn.amount,
         transaction=txn,
+        **{target.field: target.pk},
     )
+
+
+@dataclass(frozen=True)
+class _Bought:
+    """What an external PURCHASE transaction's metadata says was bought."""
+
+    model: type
+    pk: int
+    field: str
+    flag: str
+    label: str
+    refusal: str
+
+
+def _bought(txn: TransactionToken) -> _Bought | None:
+    meta = txn.metadata or {}
+    field = next((name for name in _BOUGHT if name in meta), None)
+    if field is None:
+        return None
+    model, flag, label, refusal = _BOUGHT[field]
+    pk = meta[field]
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        raise settlement.Refused("purchase_record_invalid", f"The payment names no valid {label.lower()}.")
+    return _Bought(model=model, pk=pk, field=field, flag=flag, label=label, refusal=refusal)
+
+
+_BOUGHT = {
+    "product_id": (Product, "is_available", "Product", "product_unavailable"),
+    "payment_item_id": (PaymentItem, "is_active", "Payment item", "payment_item_inactive"),
+}
+
+
+def _recorded_terms(txn: TransactionToken) -> tuple[int, Decimal]:
+    """Quantity and unit price from the metadata written at checkout, checked against the amount
+    actually paid (the purchase row's CHECK would otherwise fail at commit)."""
+    meta = txn.metadata
+    try:
+        quantity, unit_price = int(meta["quantity"]), Decimal(str(meta["unit_price"]))
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        quantity, unit_price = 0, Decimal(0)
+    if quantity < 1 or not unit_price.is_finite() or unit_price <= 0 or unit_price * quantity != txn.amount:
+        raise settlement.Refused("purchase_record_invalid", "The payment's purchase terms do not match its amount.")
+    return quantity, unit_price
 
 
 def _ensure_deployment_currency(item: PaymentItem) -> None:
@@ -152,9 +211,22 @@ def _order(*, buyer, quantity: int, unit_price: Decimal, **target) -> Order:
 def _check_limits(order: Order) -> None:
     """Call inside the transaction that writes the purchase (or opens its external payment): the
     buyer's row is locked first, so two purchases by one buyer cannot both see the last free
-    slot, and the count includes external purchase payments still in flight."""
+    slot, and the count includes external purchase payments still in flight. Then what is bought
+    is locked, so it cannot be deleted or withdrawn while the purchase is written."""
     _lock_buyer(order.buyer)
+    _lock_target(order)
     _count_and_check(order)
+
+
+def _lock_target(order: Order) -> None:
+    if order.product is not None:
+        product = Product.objects.select_for_update(no_key=True).filter(pk=order.product.pk).first()
+        if product is None or not product.is_available:
+            raise field_error("product", "This product is not available.", code="product_unavailable")
+        return
+    item = PaymentItem.objects.select_for_update(no_key=True).filter(pk=order.payment_item.pk).first()
+    if item is None or not item.is_active:
+        raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
 
 
 def _count_and_check(order: Order) -> None:
