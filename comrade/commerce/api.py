@@ -9,6 +9,7 @@ from comrade import limits
 from comrade.commerce import selectors
 from comrade.commerce.filters import PaymentItemFilter, ProductFilter
 from comrade.commerce.models import Purchase, UserSubscription
+from comrade.commerce.params import query_int
 from comrade.commerce.recommendations import MAX_LIMIT, recommendations_for
 from comrade.commerce.serializers import (
     CheckoutSerializer,
@@ -22,7 +23,6 @@ from comrade.commerce.serializers import (
     SubscriptionSerializer,
 )
 from comrade.commerce.services import catalogue, purchases, subscriptions
-from comrade.core.errors import field_error
 from comrade.core.idempotency import idempotent
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.responses import failed_transaction_response
@@ -73,10 +73,10 @@ class ProductViewSet(limits.TierThrottledMixin, viewsets.ModelViewSet):
     )
     @action(detail=False, filter_backends=[], pagination_class=None)
     def recommendations(self, request):
-        limit = request.query_params.get("limit") or str(settings.RECOMMENDATIONS_DEFAULT_LIMIT)
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-            raise field_error("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
-        picks = recommendations_for(request.user, limit=int(limit))
+        limit = query_int(
+            request.query_params, "limit", default=settings.RECOMMENDATIONS_DEFAULT_LIMIT, low=1, high=MAX_LIMIT
+        )
+        picks = recommendations_for(request.user, limit=limit)
         return Response(RecommendationSerializer(picks, many=True).data)
 
     @extend_schema(request=ProductCheckoutSerializer, responses={201: PurchaseSerializer, 202: TransactionSerializer})

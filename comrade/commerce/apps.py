@@ -8,13 +8,13 @@ class CommerceConfig(AppConfig):
 
     def ready(self):
         from comrade.commerce.checks import purchases_match_their_transactions, subscription_charges_completed
-        from comrade.commerce.services.purchases import purchase_settled
+        from comrade.commerce.services.purchases import purchase_prepare, purchase_settled
         from comrade.commerce.services.subscriptions import subscriptions_renew
         from comrade.core import jobs, settlement
         from comrade.ledger import checks
         from comrade.ledger.models import TransactionToken
 
         jobs.register("renew_subscriptions", subscriptions_renew, every_seconds=3600)
-        settlement.on_settled(TransactionToken.Type.PURCHASE, purchase_settled)
+        settlement.on_settled(TransactionToken.Type.PURCHASE, purchase_settled, prepare=purchase_prepare)
         checks.register(purchases_match_their_transactions)
         checks.register(subscription_charges_completed)

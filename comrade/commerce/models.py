@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from comrade.core.money import money_model_field
-from comrade.ledger.models import TransactionToken
+from comrade.ledger.models import TransactionToken, default_currency
 
 
 class Product(models.Model):
@@ -41,7 +41,7 @@ class PaymentItem(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     price = money_model_field(default=None)
-    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    currency = models.CharField(max_length=3, default=default_currency)  # read when a row is made
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -57,6 +57,22 @@ def purchases_in_rolling_month(user, *, now: datetime) -> int:
     return done + pending
 
 
+def external_purchases_in_flight(*, product_id: int | None = None, payment_item_id: int | None = None) -> bool:
+    """External purchase payments not yet settled or failed that name this product or item (in
+    their metadata: the purchase row appears only when the money settles)."""
+    target = (
+        {"metadata__product_id": product_id}
+        if product_id is not None
+        else {"metadata__payment_item_id": payment_item_id}
+    )
+    return TransactionToken.objects.filter(
+        transaction_type=TransactionToken.Type.PURCHASE,
+        payment_method=TransactionToken.PaymentMethod.EXTERNAL,
+        status__in=IN_FLIGHT,
+        **target,
+    ).exists()
+
+
 def active_subscription(user) -> UserSubscription | None:
     return UserSubscription.objects.filter(user=user, status=UserSubscription.Status.ACTIVE).first()
 

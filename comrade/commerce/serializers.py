@@ -30,7 +30,7 @@ class RecommendationSerializer(serializers.Serializer):
 
 class PaymentItemSerializer(serializers.ModelSerializer):
     price = AmountField()
-    currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    currency = serializers.CharField(max_length=3, required=False)  # the service fills the deployment's
 
     class Meta:
         model = PaymentItem

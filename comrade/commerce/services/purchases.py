@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from comrade import limits
 from comrade.commerce.models import PaymentItem, Product, Purchase
 from comrade.commerce.selectors import purchases_in_rolling_month
+from comrade.core import settlement
 from comrade.core.errors import field_error
-from comrade.ledger.models import LedgerAccount, TransactionToken
+from comrade.ledger.models import LedgerAccount, TransactionToken, default_currency
 from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
 
 MAX_QUANTITY = 100
@@ -78,6 +80,7 @@ def payment_item_pay(
     """A payment whose purpose is a payment item: the amount is the item's price."""
     if not item.is_active:
         raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
+    _ensure_deployment_currency(item)
     order = _order(buyer=payer, quantity=quantity, unit_price=item.price, payment_item=item)
     return _checkout(order, payment_method=payment_method, provider=provider)
 
@@ -104,24 +107,94 @@ def product_purchase_from_pot(*, admin, group, product: Product, quantity: int) 
         return _recorded(order, txn, group=group)
 
 
+def purchase_prepare(txn: TransactionToken) -> None:
+    """Settlement step 1 for an external PURCHASE: lock what was bought and refuse the money when
+    it can no longer be sold (deleted, made unavailable or inactive while the customer paid), so
+    the gateway credits the payer's wallet instead of failing on every webhook retry."""
+    target = _bought(txn)
+    if target is None:
+        return
+    row = target.model.objects.select_for_update().filter(pk=target.pk).first()
+    if row is None or not getattr(row, target.flag):
+        raise settlement.Refused(target.refusal, f"{target.label} {target.pk} can no longer be bought.")
+
+
 def purchase_settled(txn: TransactionToken) -> Purchase | None:
     """Settlement handler for external PURCHASE payments: the money is in revenue, record the
-    purchase (once, however often the provider tells us)."""
-    meta = txn.metadata or {}
-    if "product_id" not in meta and "payment_item_id" not in meta:
+    purchase (once, however often the provider tells us). Anything that stops the record being
+    written raises settlement.Refused, never a database error at commit."""
+    target = _bought(txn)
+    if target is None:
         return None
     existing = Purchase.objects.filter(transaction=txn).first()
     if existing is not None:
         return existing
+    if not target.model.objects.filter(pk=target.pk).exists():
+        raise settlement.Refused(target.refusal, f"{target.label} {target.pk} no longer exists.")
+    quantity, unit_price = _recorded_terms(txn)
     return Purchase.objects.create(
         buyer_id=txn.sender_id,
-        product_id=meta.get("product_id"),
-        payment_item_id=meta.get("payment_item_id"),
-        quantity=int(meta["quantity"]),
-        unit_price=Decimal(meta["unit_price"]),
+        quantity=quantity,
+        unit_price=unit_price,
         total=txn.amount,
         transaction=txn,
+        **{target.field: target.pk},
     )
+
+
+@dataclass(frozen=True)
+class _Bought:
+    """What an external PURCHASE transaction's metadata says was bought."""
+
+    model: type
+    pk: int
+    field: str
+    flag: str
+    label: str
+    refusal: str
+
+
+def _bought(txn: TransactionToken) -> _Bought | None:
+    meta = txn.metadata or {}
+    field = next((name for name in _BOUGHT if name in meta), None)
+    if field is None:
+        return None
+    model, flag, label, refusal = _BOUGHT[field]
+    pk = meta[field]
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        raise settlement.Refused("purchase_record_invalid", f"The payment names no valid {label.lower()}.")
+    return _Bought(model=model, pk=pk, field=field, flag=flag, label=label, refusal=refusal)
+
+
+_BOUGHT = {
+    "product_id": (Product, "is_available", "Product", "product_unavailable"),
+    "payment_item_id": (PaymentItem, "is_active", "Payment item", "payment_item_inactive"),
+}
+
+
+def _recorded_terms(txn: TransactionToken) -> tuple[int, Decimal]:
+    """Quantity and unit price from the metadata written at checkout, checked against the amount
+    actually paid (the purchase row's CHECK would otherwise fail at commit)."""
+    meta = txn.metadata
+    try:
+        quantity, unit_price = int(meta["quantity"]), Decimal(str(meta["unit_price"]))
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        quantity, unit_price = 0, Decimal(0)
+    if quantity < 1 or not unit_price.is_finite() or unit_price <= 0 or unit_price * quantity != txn.amount:
+        raise settlement.Refused("purchase_record_invalid", "The payment's purchase terms do not match its amount.")
+    return quantity, unit_price
+
+
+def _ensure_deployment_currency(item: PaymentItem) -> None:
+    """An item stored in another currency (before prices were checked) would charge its number in
+    the deployment's currency: refuse it rather than convert or guess."""
+    accepted = default_currency()
+    if item.currency.upper() != accepted:
+        raise field_error(
+            "payment_item",
+            f"This payment item is priced in {item.currency}; payments here are in {accepted}.",
+            code="unsupported_currency",
+        )
 
 
 def _order(*, buyer, quantity: int, unit_price: Decimal, **target) -> Order:
@@ -136,8 +209,36 @@ def _order(*, buyer, quantity: int, unit_price: Decimal, **target) -> Order:
 
 
 def _check_limits(order: Order) -> None:
+    """Call inside the transaction that writes the purchase (or opens its external payment): the
+    buyer's row is locked first, so two purchases by one buyer cannot both see the last free
+    slot, and the count includes external purchase payments still in flight. Then what is bought
+    is locked, so it cannot be deleted or withdrawn while the purchase is written."""
+    _lock_buyer(order.buyer)
+    _lock_target(order)
+    _count_and_check(order)
+
+
+def _lock_target(order: Order) -> None:
+    if order.product is not None:
+        product = Product.objects.select_for_update(no_key=True).filter(pk=order.product.pk).first()
+        if product is None or not product.is_available:
+            raise field_error("product", "This product is not available.", code="product_unavailable")
+        return
+    item = PaymentItem.objects.select_for_update(no_key=True).filter(pk=order.payment_item.pk).first()
+    if item is None or not item.is_active:
+        raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
+
+
+def _count_and_check(order: Order) -> None:
     count = purchases_in_rolling_month(order.buyer, now=timezone.now())
     limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count)
+
+
+def _lock_buyer(buyer) -> None:
+    """Every purchase route locks the buyer's user row before anything else (a group, ledger
+    accounts). FOR NO KEY UPDATE still lets other transactions insert rows that point at the user
+    (a transfer to them), so it cannot deadlock with those."""
+    get_user_model().objects.select_for_update(no_key=True).values_list("pk", flat=True).get(pk=buyer.pk)
 
 
 def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOutcome:
@@ -148,11 +249,9 @@ def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOu
 
 def _checkout_wallet(order: Order) -> PurchaseOutcome:
     with transaction.atomic():
-        revenue, wallet = sales_account().pk, wallet_account_id(order.buyer)
-        # Both accounts are locked before the monthly count is read, so two purchases by one
-        # buyer cannot both pass the last free slot.
-        lock_accounts([wallet, revenue])
         _check_limits(order)
+        revenue, wallet = sales_account().pk, wallet_account_id(order.buyer)
+        lock_accounts([wallet, revenue])
         txn = transaction_open(
             sender=order.buyer,
             amount=order.total,
@@ -170,9 +269,10 @@ def _checkout_external(order: Order, *, provider: str) -> PurchaseOutcome:
 
     if not provider:
         raise field_error("external_payment_provider", "Choose a provider for an EXTERNAL payment.", code="required")
-    _check_limits(order)
+    _count_and_check(order)  # an early refusal touches nothing; the guard decides under the lock
     txn = external_payment_start(
         user=order.buyer,
+        guard=lambda: _check_limits(order),
         amount=order.total,
         provider=provider,
         transaction_type=Type.PURCHASE,

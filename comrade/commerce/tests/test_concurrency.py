@@ -9,9 +9,13 @@ from rest_framework.test import APIClient
 
 from comrade.commerce.models import Purchase, UserSubscription
 from comrade.commerce.services.subscriptions import subscription_change, subscriptions_renew
-from comrade.commerce.tests.factories import ProductFactory, purchase_history
+from comrade.commerce.tests.factories import PaymentItemFactory, ProductFactory, purchase_history
 from comrade.core.testing.concurrency import run_together
+from comrade.gateways.models import ExternalPayment
+from comrade.groups.services import group_contribute
+from comrade.groups.services.groups import group_create
 from comrade.ledger.checks import run_all
+from comrade.ledger.models import LedgerAccount, TransactionToken
 from comrade.ledger.selectors import balance_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -65,3 +69,62 @@ def test_renewal_jobs_running_twice_at_once_charge_once(make_user):
     assert all(balance_of(u) == Decimal("0.02") for u in users)
     assert set(UserSubscription.objects.values_list("end_date", flat=True)) == {now + timedelta(days=30)}
     assert run_all() == []
+
+
+@pytest.fixture
+def sandbox(settings):
+    settings.SANDBOX_PAYMENTS_ENABLED = True
+
+
+EXTERNAL = {"payment_method": "EXTERNAL", "external_payment_provider": "sandbox"}
+
+
+def in_flight(buyer) -> int:
+    return TransactionToken.objects.filter(
+        sender=buyer, transaction_type="PURCHASE", payment_method="EXTERNAL", status="PENDING"
+    ).count()
+
+
+def test_parallel_external_checkouts_open_exactly_the_monthly_limit(make_user, sandbox):
+    """Regression: external checkouts counted without a lock, so a BASIC buyer (6 a month) could
+    open more payments than the limit; each would later settle into a purchase."""
+    buyer = make_user()
+    product = ProductFactory(price=Decimal("10.00"))
+    url = f"/payments/products/{product.pk}/purchase/"
+    codes = run_together([lambda: post_as(buyer, url, EXTERNAL)] * 10)
+    assert sorted(codes) == [202] * 6 + [403] * 4
+    assert in_flight(buyer) == 6 and ExternalPayment.objects.count() == 6
+    assert TransactionToken.objects.filter(sender=buyer, transaction_type="PURCHASE").count() == 6
+    assert not Purchase.objects.exists() and run_all() == []
+
+
+def test_every_purchase_route_shares_the_last_free_slot(make_user, sandbox):
+    """Wallet purchase, item payment, external checkout and pot purchase race for one slot: one
+    wins, the others get the quota error and write nothing."""
+    buyer = make_user(balance="500.00")
+    product = ProductFactory(price=Decimal("10.00"))
+    item = PaymentItemFactory(price=Decimal("10.00"))
+    group = group_create(admin=buyer, name="Shared", group_type="PURCHASE")
+    group_contribute(group=group, user=buyer, amount=Decimal("100.00"))
+    for _ in range(5):
+        purchase_history(buyer, product)
+    before = (balance_of(buyer), pot_of(group), TransactionToken.objects.count())
+    buy = f"/payments/products/{product.pk}/purchase/"
+    pay = f"/payments/payment-items/{item.pk}/pay/"
+    work = [
+        *[lambda: post_as(buyer, buy, {})] * 3,
+        *[lambda: post_as(buyer, pay, {})] * 3,
+        *[lambda: post_as(buyer, buy, EXTERNAL)] * 3,
+        *[lambda: post_as(buyer, buy, {"group_id": group.pk})] * 3,
+    ]
+    codes = run_together(work)
+    assert sorted(codes) in ([201] + [403] * 11, [202] + [403] * 11), codes
+    assert Purchase.objects.filter(buyer=buyer).count() + in_flight(buyer) == 6
+    assert TransactionToken.objects.count() == before[2] + 1
+    spent = before[0] - balance_of(buyer) + before[1] - pot_of(group)
+    assert spent == (0 if 202 in codes else Decimal("10.00"))
+    assert run_all() == []
+
+
+def pot_of(group) -> Decimal:
+    return LedgerAccount.objects.get(pk=group.pot_id).balance

@@ -11,6 +11,7 @@ the money was taken after all it is credited to the payer's wallet.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -42,12 +43,17 @@ def external_payment_start(
     metadata: dict | None = None,
     receiver=None,
     phone_number: str = "",
+    guard: Callable[[], None] | None = None,
 ) -> TransactionToken:
-    """Open a PENDING transaction and ask the provider for a payment the customer can approve."""
+    """Open a PENDING transaction and ask the provider for a payment the customer can approve.
+    `guard` runs first inside the transaction that opens the payment (a caller's locked check,
+    such as the monthly purchase quota), so that it and the payment commit together."""
     gateway = gateway_for(provider)
     check_amount(gateway, amount)
     callback = callback_url(provider)  # before anything is written: a bad setting writes nothing
     with transaction.atomic():
+        if guard is not None:
+            guard()
         txn = transaction_open(
             sender=user,
             receiver=receiver or user,
