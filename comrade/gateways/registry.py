@@ -68,6 +68,7 @@ def _configs() -> dict[str, object]:
             security_credential=s.MPESA_SECURITY_CREDENTIAL,
             base_url=s.MPESA_API_BASE,
             timeout=timeout,
+            result_url=f"{s.SITE_URL}/payments/webhooks/mpesa/{s.MPESA_CALLBACK_SECRET}/",
         )
     return configs
 

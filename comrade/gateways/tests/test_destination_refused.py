@@ -37,3 +37,27 @@ def test_a_contribution_settling_after_the_group_closed_lands_in_the_wallet(make
     assert balance_of(member) == Decimal("35.00") and balance_of(admin) == Decimal("100.00")
     assert group.pot.__class__.objects.get(pk=group.pot_id).balance == 0
     assert run_all() == []
+
+
+def test_a_purchase_settling_after_its_product_was_withdrawn_lands_in_the_wallet(api, user, sandbox_webhook):
+    from comrade.commerce.models import Product, Purchase
+    from comrade.commerce.tests.factories import ProductFactory
+
+    product = ProductFactory(price=Decimal("40.00"))
+    started = api.post(
+        f"/payments/products/{product.pk}/purchase/",
+        {"payment_method": "EXTERNAL", "external_payment_provider": "sandbox"},
+    )
+    assert started.status_code in (201, 202), started.data
+    token = started.data.get("token") or started.data["transaction"]["token"]
+    Product.objects.filter(pk=product.pk).update(is_available=False)
+    data = event_data({"token": token, "amount": "40.00", "currency": "USD"})
+
+    first, retry = sandbox_webhook("payment.succeeded", data), sandbox_webhook("payment.succeeded", data)
+
+    assert first.status_code == 200 and first.data["verdict"] == "APPLIED"
+    assert retry.status_code == 200 and retry.data["verdict"] == "IGNORED"
+    original = TransactionToken.objects.get(token=token)
+    assert original.status == "FAILED" and original.failure_code == "destination_refused"
+    assert original.external.wallet_credit.metadata["credited_because"] == "product_unavailable"
+    assert balance_of(user) == Decimal("140.00") and not Purchase.objects.exists() and run_all() == []

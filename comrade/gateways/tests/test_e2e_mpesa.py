@@ -303,3 +303,25 @@ def test_callback_with_another_amount_moves_nothing(pending, user, fake, client_
     assert response.status_code == 200 and response.data["verdict"] == "REVIEW"
     assert "expected 100.00 KES" in response.data["reason"] and e2e.stored(pending).status == "PENDING"
     assert e2e.snapshot()["balances"] == before["balances"] and e2e.snapshot()["entries"] == before["entries"]
+
+
+# --- reconciliation ---------------------------------------------------------------------------------
+
+
+def test_a_b2c_payout_whose_result_was_lost_is_settled_by_a_transaction_status_query(api, user, fake, client_for):
+    """Daraja answers a Transaction Status query later, on the ResultURL: reconciliation asks, and
+    the answer is applied as a webhook."""
+    txn = withdraw(api).data
+    conversation = e2e.payment_of(txn).provider_reference
+    fake.settle_b2c(conversation)  # Daraja paid; its Result never reached us
+    from comrade.gateways.services import reconcile_run
+
+    run = reconcile_run(now=timezone.now() + timedelta(minutes=20))
+    assert run.checked == 1 and e2e.stored(txn).status == "AUTHORIZED"  # asked; the answer comes later
+    [(result_url, answer)] = fake.outbox
+    assert result_url.endswith(f"/payments/webhooks/mpesa/{e2e.MPESA_SECRET}/")
+    hook = callback(client_for, answer)
+    assert hook.status_code == 200 and hook.data["verdict"] == "APPLIED", hook.data
+    assert e2e.stored(txn).status == "COMPLETED" and e2e.payment_of(txn).resolved_at is not None
+    assert balance_of(user) == Decimal("700.00") and e2e.balance("holding") == 0
+    assert run_all() == []
