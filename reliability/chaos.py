@@ -1,5 +1,6 @@
 """Provider chaos: deposits and withdrawals run against the fake Stripe server (real HTTP) while it
-stalls past our timeout after acting (the answer is lost), the customer fails a card attempt
+stalls past our timeout after acting or answers 500 after acting (the answer is lost), answers
+late, the customer fails a card attempt
 before paying, cancels or lets the payment expire, webhooks arrive twice, out of order, late or
 never, and the worker dies between a withdrawal's hold and the provider's answer (simulated: the
 flow stops at that point, as a SIGKILL would stop it). The provider then finishes what it holds,
@@ -13,6 +14,7 @@ and reconciliation runs. What the fake says it did is the truth:
 
 Runs in-process against the reliability database; the web server is not needed."""
 
+import contextlib
 import random
 from collections import Counter
 from datetime import timedelta
@@ -36,10 +38,14 @@ def run(world, settings) -> tuple[dict, list[str]]:
     django_settings.STRIPE_API_BASE, django_settings.PROVIDER_TIMEOUT_SECONDS = fake.base_url, TIMEOUT_SECONDS
     try:
         chaos = Chaos(world, fake, random.Random(11), count=settings.pick(40, 200, "RELIABILITY_CHAOS_PAYMENTS"))
+        fake.chaos(path="/v1/", error_after_p=0.08, late_p=0.1, late_seconds=0.2, seed=5)
         chaos.play()
+        fake.chaos_reset()
         rounds = chaos.reconcile()
         figures, violations = chaos.audit()
         figures["reconciliation_rounds"] = rounds
+        figures["provider_answered_500_after_acting"] = sum(1 for effect, _ in fake.chaos_log if effect == "error_after")
+        figures["provider_answered_late"] = sum(1 for effect, _ in fake.chaos_log if effect == "late")
     finally:
         for key, value in saved.items():
             setattr(django_settings, key, value)
@@ -110,7 +116,7 @@ class Chaos:
         return self.fake.payment_intents[pi_id]["status"] not in ("canceled", "succeeded")
 
     def _withdrawal(self, user) -> None:
-        from comrade.gateways.providers.base import PayoutRequest
+        from comrade.gateways.providers.base import GatewayError, PayoutRequest
         from comrade.gateways.registry import gateway_for
         from comrade.gateways.services import withdrawal_start
         from comrade.gateways.services.payouts import _outbound_hold
@@ -134,7 +140,8 @@ class Chaos:
                     destination="ba_chaos",
                     idempotency_key=txn.token,
                 )
-                gateway_for("stripe").payout(request)
+                with contextlib.suppress(GatewayError):  # the worker dies anyway: its answer is lost
+                    gateway_for("stripe").payout(request)
             self.tally["killed_after_hold"] += 1
             return
         if roll < 0.3:
