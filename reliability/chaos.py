@@ -44,8 +44,9 @@ def run(world, settings) -> tuple[dict, list[str]]:
         rounds = chaos.reconcile()
         figures, violations = chaos.audit()
         figures["reconciliation_rounds"] = rounds
-        figures["provider_answered_500_after_acting"] = sum(1 for effect, _ in fake.chaos_log if effect == "error_after")
-        figures["provider_answered_late"] = sum(1 for effect, _ in fake.chaos_log if effect == "late")
+        effects = Counter(effect for effect, _ in fake.chaos_log)
+        figures["provider_answered_500_after_acting"] = effects["error_after"]
+        figures["provider_answered_late"] = effects["late"]
     finally:
         for key, value in saved.items():
             setattr(django_settings, key, value)
