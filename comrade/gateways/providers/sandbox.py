@@ -177,34 +177,22 @@ class SandboxGateway(Gateway):
     def _settle_at_once(self, kind: str, reference: str, amount: Decimal, currency: str) -> SandboxRecord:
         """Payouts and refunds settle at once: FAILED for amounts ending in .13, else SUCCEEDED.
         A second request with the same reference gets the first one back."""
-        failed = fails_by_magic(amount)
-        return self.store.add(
-            SandboxRecord(
-                kind=kind,
-                reference=reference,
-                provider_reference=f"sbx_{PREFIXES[kind]}_{uuid.uuid4().hex}",
-                amount=amount,
-                currency=currency,
-                status=PaymentStatus.FAILED if failed else PaymentStatus.SUCCEEDED,
-                failure_code="sandbox_magic_amount" if failed else "",
-            )
-        )
+        if fails_by_magic(amount):
+            return self._add(kind, reference, PaymentStatus.FAILED, amount, currency, "sandbox_magic_amount")
+        return self._add(kind, reference, PaymentStatus.SUCCEEDED, amount, currency)
 
     def _lookup(self, kind: str, provider_reference: str, reference: str) -> SandboxRecord:
         record = self.store.get(provider_reference) if provider_reference else self.store.find(kind, reference)
         if record is not None:
             return record
-        return self.store.add(
-            SandboxRecord(
-                kind=kind,
-                reference=reference,
-                provider_reference=f"sbx_{PREFIXES[kind]}_{uuid.uuid4().hex}",
-                amount=None,
-                currency="",
-                status=PaymentStatus.CANCELLED,
-                failure_code="not_received",
-            )
-        )
+        return self._add(kind, reference, PaymentStatus.CANCELLED, None, "", "not_received")
+
+    def _add(
+        self, kind: str, reference: str, status: PaymentStatus, amount: Decimal | None, currency: str, code: str = ""
+    ) -> SandboxRecord:
+        provider_reference = f"sbx_{PREFIXES[kind]}_{uuid.uuid4().hex}"
+        record = SandboxRecord(kind, reference, provider_reference, amount, currency, status, failure_code=code)
+        return self.store.add(record)
 
     def _record(self, provider_reference: str) -> SandboxRecord:
         record = self.store.get(provider_reference)
