@@ -100,8 +100,10 @@ def _apply_in(payment: ExternalPayment, txn: TransactionToken, answer: ProviderA
     if answer.status == PaymentStatus.AUTHORIZED and txn.status == Status.PENDING:
         payment_authorize_locked(txn, answer.authorization_code or payment.provider_reference)
         return Result(Outcome.APPLIED, "approved by the customer")
-    if txn.status not in OPEN:
+    if txn.status in (Status.VERIFIED, Status.COMPLETED):
         return Result(Outcome.ALREADY_DONE, f"transaction is already {txn.status}")
+    if txn.status in ENDED_WITHOUT_MONEY:
+        return Result(Outcome.NOTED, f"still {answer.status} at the provider; {txn.status} here, asked again later")
     if answer.failure_code or answer.failure_reason:
         _note_failure(txn, answer)
         return Result(Outcome.NOTED, f"attempt failed, the customer may retry: {answer.failure_reason}")
