@@ -1,17 +1,23 @@
 """HTTP entry points for payment groups, targets and invitations: validate, call one service,
 serialize. Non-members get 404 for a group and all of its parts; members without admin rights 403."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from comrade import limits
 from comrade.accounts.serializers import ErrorBodySerializer
+from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import idempotent
 from comrade.groups import selectors, services
-from comrade.groups.models import GroupInvitation, GroupTarget, PaymentGroups
+from comrade.groups.models import ApprovalRequest, GroupInvitation, GroupTarget, PaymentGroups
 from comrade.groups.serializers import (
+    ApprovalCreateSerializer,
+    ApprovalDecideSerializer,
+    ApprovalRejectSerializer,
+    ApprovalRequestSerializer,
+    ApprovalsRequiredSerializer,
     ContributeSerializer,
     ContributionSerializer,
     GroupContributeSerializer,
@@ -55,6 +61,16 @@ def contribute(*, group: PaymentGroups, user, fields: dict, target: GroupTarget 
             group=group, user=user, amount=fields["amount"], target=target, description=fields["description"]
         )
     return transaction_response(txn)
+
+
+PENDING_RESPONSE = OpenApiResponse(
+    ApprovalRequestSerializer, description="The group requires several approvals: the PENDING request."
+)
+APPROVAL_STATUS = OpenApiParameter("status", str, enum=ApprovalRequest.Status.values, required=False)
+
+
+def pending(outcome: services.Outcome) -> Response:
+    return Response(ApprovalRequestSerializer(outcome.request).data, status=status.HTTP_202_ACCEPTED)
 
 
 def validated(serializer_class, request, **kwargs) -> dict:
@@ -147,36 +163,79 @@ class PaymentGroupViewSet(
         services.group_leave(group=self._group(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=MemberRefSerializer, responses={204: None})
+    def _request_or_run(self, action_name: str, serializer_class) -> services.Outcome:
+        """Non-members get 404 before their input is read; then one service call."""
+        group = self._group()
+        params = validated(serializer_class, self.request) if serializer_class else {}
+        return services.approval_request_or_run(
+            group=group, requester=self.request.user, action=action_name, params=params
+        )
+
+    @extend_schema(request=MemberRefSerializer, responses={204: None, 202: PENDING_RESPONSE})
     @action(detail=True, methods=["post"])
     def remove_member(self, request, pk=None):
-        group = self._group()
-        fields = validated(MemberRefSerializer, request)
-        services.group_member_remove(group=group, admin=request.user, user_id=fields["user_id"])
+        outcome = self._request_or_run(ApprovalRequest.Action.REMOVE_MEMBER, MemberRefSerializer)
+        if outcome.request is not None:
+            return pending(outcome)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=RoleSerializer, responses=MemberSerializer)
+    @extend_schema(request=RoleSerializer, responses={200: MemberSerializer, 202: PENDING_RESPONSE})
     @action(detail=True, methods=["post"])
     def set_role(self, request, pk=None):
-        group = self._group()
-        fields = validated(RoleSerializer, request)
-        membership = services.group_member_role_set(group=group, admin=request.user, **fields)
-        return Response(MemberSerializer(membership).data)
+        outcome = self._request_or_run(ApprovalRequest.Action.SET_ROLE, RoleSerializer)
+        if outcome.request is not None:
+            return pending(outcome)
+        return Response(MemberSerializer(outcome.result).data)
 
-    @extend_schema(request=PayoutSerializer, responses={201: TransactionSerializer})
+    @extend_schema(request=PayoutSerializer, responses={201: TransactionSerializer, 202: PENDING_RESPONSE})
     @action(detail=True, methods=["post"])
     @idempotent
     def payout(self, request, pk=None):
+        outcome = self._request_or_run(ApprovalRequest.Action.PAYOUT, PayoutSerializer)
+        if outcome.request is not None:
+            return pending(outcome)
+        return transaction_response(outcome.result)
+
+    @extend_schema(request=ApprovalsRequiredSerializer, responses={200: PaymentGroupSerializer, 202: PENDING_RESPONSE})
+    @action(detail=True, methods=["post"])
+    def approvals_required(self, request, pk=None):
+        outcome = self._request_or_run(ApprovalRequest.Action.SET_APPROVALS_REQUIRED, ApprovalsRequiredSerializer)
+        if outcome.request is not None:
+            return pending(outcome)
+        return self._detail(outcome.result)
+
+    @extend_schema(methods=["GET"], parameters=[APPROVAL_STATUS], responses=ApprovalRequestSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ApprovalCreateSerializer, responses={201: ApprovalRequestSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def approvals(self, request, pk=None):
         group = self._group()
-        fields = validated(PayoutSerializer, request)
-        txn = services.group_payout(
-            group=group,
-            admin=request.user,
-            member_user=fields["user_id"],
-            amount=fields["amount"],
-            description=fields["description"],
+        if request.method == "POST":
+            fields = validated(ApprovalCreateSerializer, request)
+            approval = services.approval_request_create(group=group, requester=request.user, **fields)
+            return Response(ApprovalRequestSerializer(approval).data, status=status.HTTP_201_CREATED)
+        wanted = validated_query(request, "status", ApprovalRequest.Status.values)
+        page = self.paginate_queryset(selectors.approval_requests_of(group, status=wanted))
+        return self.get_paginated_response(ApprovalRequestSerializer(page, many=True).data)
+
+    @extend_schema(request=ApprovalDecideSerializer, responses=ApprovalRequestSerializer)
+    @action(detail=True, methods=["post"], url_path=r"approvals/(?P<request_id>[0-9]{1,18})/approve")
+    def approval_approve(self, request, pk=None, request_id=None):
+        group = self._group()
+        fields = validated(ApprovalDecideSerializer, request)
+        approval = services.approval_approve(
+            group=group, approver=request.user, request_id=int(request_id), reason=fields["reason"]
         )
-        return transaction_response(txn)
+        return Response(ApprovalRequestSerializer(selectors.approval_request_for(group, approval.pk)).data)
+
+    @extend_schema(request=ApprovalRejectSerializer, responses=ApprovalRequestSerializer)
+    @action(detail=True, methods=["post"], url_path=r"approvals/(?P<request_id>[0-9]{1,18})/reject")
+    def approval_reject(self, request, pk=None, request_id=None):
+        group = self._group()
+        fields = validated(ApprovalRejectSerializer, request)
+        approval = services.approval_reject(
+            group=group, approver=request.user, request_id=int(request_id), reason=fields["reason"]
+        )
+        return Response(ApprovalRequestSerializer(selectors.approval_request_for(group, approval.pk)).data)
 
     @extend_schema(request=RotationSerializer, responses=MemberSerializer(many=True))
     @action(detail=True, methods=["post"], pagination_class=None)
@@ -186,30 +245,44 @@ class PaymentGroupViewSet(
         members = services.group_rotation_set(group=group, admin=request.user, order=fields["order"])
         return Response(MemberSerializer(members, many=True).data)
 
-    @extend_schema(request=RotationPayoutSerializer, responses={201: TransactionSerializer})
+    @extend_schema(request=RotationPayoutSerializer, responses={201: TransactionSerializer, 202: PENDING_RESPONSE})
     @action(detail=True, methods=["post"])
     @idempotent
     def rotation_payout(self, request, pk=None):
-        group = self._group()
-        fields = validated(RotationPayoutSerializer, request)
-        txn = services.group_rotation_payout(group=group, admin=request.user, amount=fields["amount"])
-        return transaction_response(txn)
+        outcome = self._request_or_run(ApprovalRequest.Action.ROTATION_PAYOUT, RotationPayoutSerializer)
+        if outcome.request is not None:
+            return pending(outcome)
+        return transaction_response(outcome.result)
 
     @extend_schema(
         request=None,
-        responses=inline_serializer(
-            "GroupClosed", {"group": PaymentGroupSerializer(), "refunds": TransactionSerializer(many=True)}
-        ),
+        responses={
+            200: inline_serializer(
+                "GroupClosed", {"group": PaymentGroupSerializer(), "refunds": TransactionSerializer(many=True)}
+            ),
+            202: PENDING_RESPONSE,
+        },
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def close(self, request, pk=None):
-        refunds = services.group_close(group=self._group(), admin=request.user)
+        outcome = self._request_or_run(ApprovalRequest.Action.CLOSE, None)
+        if outcome.request is not None:
+            return pending(outcome)
         body = {
             "group": self.get_serializer(selectors.group_for(request.user, pk)).data,
-            "refunds": TransactionSerializer(refunds, many=True).data,
+            "refunds": TransactionSerializer(outcome.result, many=True).data,
         }
         return Response(body)
+
+
+def validated_query(request, name: str, choices: list[str]) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is not None and value not in choices:
+        raise ApplicationError(
+            "validation_error", f"Invalid input: {name}.", fields={name: [f"Choose one of {', '.join(choices)}."]}
+        )
+    return value
 
 
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

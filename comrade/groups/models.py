@@ -37,6 +37,9 @@ class PaymentGroups(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     pot = models.OneToOneField(LedgerAccount, on_delete=models.PROTECT, related_name="payment_group")
     rotation_cycle = models.PositiveIntegerField(default=1, help_text="The current merry-go-round cycle.")
+    approvals_required = models.PositiveSmallIntegerField(
+        default=1, help_text="Approvals (by ADMINs and TREASURERs) before money leaves the pot; 1 = the admin alone."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -48,6 +51,9 @@ class PaymentGroups(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(closed_at__isnull=True) | Q(is_active=False), name="group_closed_is_inactive"
+            ),
+            models.CheckConstraint(
+                condition=Q(approvals_required__gte=1, approvals_required__lte=3), name="group_approvals_required_1_3"
             ),
         ]
         indexes = [
@@ -72,10 +78,13 @@ class GroupMembers(models.Model):
     class Role(models.TextChoices):
         ADMIN = "ADMIN"
         MEMBER = "MEMBER"
+        TREASURER = "TREASURER"
+
+    APPROVER_ROLES = (Role.ADMIN, Role.TREASURER)
 
     group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_memberships")
-    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(max_length=9, choices=Role.choices, default=Role.MEMBER)
     total_contributed = money_model_field()
     joined_at = models.DateTimeField(auto_now_add=True)
     total_received = money_model_field(
@@ -103,6 +112,10 @@ class GroupMembers(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+    @property
+    def is_approver(self) -> bool:
+        return self.role in self.APPROVER_ROLES
 
 
 class RotationPayout(models.Model):
@@ -223,3 +236,72 @@ class GroupInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invitee_email} to {self.group} ({self.status})"
+
+
+class ApprovalRequest(models.Model):
+    """Something that moves money out of a pot (or weakens the group's oversight), waiting for
+    the approvals the group requires. `params` are the action's canonical arguments: the service
+    that finally runs compares its own arguments with them, so an approval covers exactly what
+    was asked for, once (APPROVED -> EXECUTED is a conditional update)."""
+
+    class Action(models.TextChoices):
+        PAYOUT = "payout"
+        ROTATION_PAYOUT = "rotation_payout"
+        POT_PURCHASE = "pot_purchase"
+        CLOSE = "close"
+        REMOVE_MEMBER = "remove_member"
+        SET_ROLE = "set_role"
+        SET_APPROVALS_REQUIRED = "set_approvals_required"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        APPROVED = "APPROVED"
+        EXECUTED = "EXECUTED"
+        REJECTED = "REJECTED"
+        EXPIRED = "EXPIRED"
+        FAILED = "FAILED"
+
+    group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="approval_requests")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    params = models.JSONField(default=dict)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_approval_requests"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_reason = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True, help_text="What the execution did (transaction ids).")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["group", "status"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} in {self.group} ({self.status})"
+
+
+class ApprovalDecision(models.Model):
+    """One approver's answer to one request, kept for good (who, when, why)."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "APPROVE"
+        REJECT = "REJECT"
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="decisions")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_approvals")
+    decision = models.CharField(max_length=7, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "approver"], name="approval_decision_once_per_approver"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} {self.decision} {self.request_id}"

@@ -7,6 +7,7 @@ from django.utils import timezone
 from comrade.accounts.services import ensure_email_verified
 from comrade.core.errors import NotFound
 from comrade.groups.models import (
+    ApprovalRequest,
     Contribution,
     GroupInvitation,
     GroupMembers,
@@ -118,3 +119,18 @@ def target_for(user, pk) -> GroupTarget:
     if target is None:
         raise NotFound("No such target.")
     return target
+
+
+def approval_requests_of(group: PaymentGroups, *, status: str | None = None) -> QuerySet[ApprovalRequest]:
+    """A group's approval requests, newest first, with their decisions: every member sees them."""
+    requests = ApprovalRequest.objects.filter(group=group)
+    if status:
+        requests = requests.filter(status=status)
+    return requests.select_related("group", "requested_by").prefetch_related("decisions__approver").order_by("-id")
+
+
+def approval_request_for(group: PaymentGroups, pk) -> ApprovalRequest:
+    request = approval_requests_of(group).filter(pk=pk).first()
+    if request is None:
+        raise NotFound("No such approval request.")
+    return request

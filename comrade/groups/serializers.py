@@ -4,6 +4,8 @@ from comrade.accounts.serializers import UserSerializer
 from comrade.core.fields import IdField
 from comrade.core.money import AmountField, MoneyOutField
 from comrade.groups.models import (
+    ApprovalDecision,
+    ApprovalRequest,
     Contribution,
     GroupInvitation,
     GroupMembers,
@@ -38,6 +40,7 @@ class PaymentGroupSerializer(serializers.ModelSerializer):
             "is_open",
             "closed_at",
             "rotation_cycle",
+            "approvals_required",
             "member_count",
             "my_role",
             "created_at",
@@ -196,3 +199,90 @@ class TargetCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     target_amount = AmountField()
     target_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ApprovalsRequiredSerializer(serializers.Serializer):
+    approvals_required = serializers.IntegerField(min_value=1, max_value=3)
+
+
+class PotPurchaseParamsSerializer(serializers.Serializer):
+    product_id = IdField()
+    quantity = serializers.IntegerField(min_value=1, default=1)
+
+
+class EmptyParamsSerializer(serializers.Serializer):
+    pass
+
+
+APPROVAL_PARAMS = {
+    ApprovalRequest.Action.PAYOUT: PayoutSerializer,
+    ApprovalRequest.Action.ROTATION_PAYOUT: RotationPayoutSerializer,
+    ApprovalRequest.Action.POT_PURCHASE: PotPurchaseParamsSerializer,
+    ApprovalRequest.Action.CLOSE: EmptyParamsSerializer,
+    ApprovalRequest.Action.REMOVE_MEMBER: MemberRefSerializer,
+    ApprovalRequest.Action.SET_ROLE: RoleSerializer,
+    ApprovalRequest.Action.SET_APPROVALS_REQUIRED: ApprovalsRequiredSerializer,
+}
+
+
+class ApprovalCreateSerializer(serializers.Serializer):
+    """`params` are the action's own request fields (payout: user_id, amount, description;
+    rotation_payout: amount; pot_purchase: product_id, quantity; close: none; remove_member:
+    user_id; set_role: user_id, role; set_approvals_required: approvals_required)."""
+
+    action = serializers.ChoiceField(choices=ApprovalRequest.Action.choices)
+    params = serializers.DictField(required=False, default=dict)
+
+    def validate(self, attrs):
+        params = APPROVAL_PARAMS[attrs["action"]](data=attrs["params"])
+        if not params.is_valid():
+            raise serializers.ValidationError({"params": params.errors})
+        return {**attrs, "params": params.validated_data}
+
+
+class ApprovalDecideSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ApprovalRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class ApprovalDecisionSerializer(serializers.ModelSerializer):
+    approver = UserSerializer(read_only=True)
+
+    class Meta:
+        model = ApprovalDecision
+        fields = ["id", "approver", "decision", "reason", "decided_at"]
+        read_only_fields = fields
+
+
+class ApprovalRequestSerializer(serializers.ModelSerializer):
+    requested_by = UserSerializer(read_only=True)
+    decisions = ApprovalDecisionSerializer(many=True, read_only=True)
+    approvals = serializers.SerializerMethodField()
+    approvals_required = serializers.IntegerField(source="group.approvals_required", read_only=True)
+
+    class Meta:
+        model = ApprovalRequest
+        fields = [
+            "id",
+            "group",
+            "action",
+            "params",
+            "requested_by",
+            "status",
+            "approvals",
+            "approvals_required",
+            "decisions",
+            "failure_code",
+            "failure_reason",
+            "result",
+            "expires_at",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+    def get_approvals(self, request: ApprovalRequest) -> int:
+        return sum(1 for d in request.decisions.all() if d.decision == ApprovalDecision.Decision.APPROVE)

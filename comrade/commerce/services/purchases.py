@@ -85,9 +85,12 @@ def payment_item_pay(
     return _checkout(order, payment_method=payment_method, provider=provider)
 
 
-def product_purchase_from_pot(*, admin, group, product: Product, quantity: int) -> PurchaseOutcome:
+def product_purchase_from_pot(
+    *, admin, group, product: Product, quantity: int, approved_request=None
+) -> PurchaseOutcome:
     """A purchase group's admin buys with the group's pot. The admin's tier limits apply; the
-    groups service checks the admin's rights and the pot's balance."""
+    groups service checks the admin's rights, the pot's balance and, when the group requires
+    several approvals, that this is the execution of its approved "pot_purchase" request."""
     from comrade.groups.services import group_pot_pay
 
     if not product.is_available:
@@ -103,6 +106,7 @@ def product_purchase_from_pot(*, admin, group, product: Product, quantity: int) 
             transaction_type=Type.PURCHASE,
             description=order.description,
             metadata={**order.metadata(), "group_id": group.pk},
+            approved_request=approved_request,
         )
         return _recorded(order, txn, group=group)
 

@@ -1,12 +1,20 @@
 """Writes for payment groups, one function per business action (see the modules for the rules)."""
 
+from comrade.groups.services.approvals import (
+    Outcome,
+    approval_approve,
+    approval_reject,
+    approval_request_create,
+    approval_request_or_run,
+    approvals_expire,
+)
 from comrade.groups.services.contributions import (
     group_contribute,
     group_contribute_external,
     group_contribution_prepare,
     group_contribution_settled,
 )
-from comrade.groups.services.groups import group_close, group_create, group_update
+from comrade.groups.services.groups import group_approvals_required_set, group_close, group_create, group_update
 from comrade.groups.services.invitations import (
     InviteResult,
     group_invite,
@@ -25,6 +33,13 @@ from comrade.groups.services.targets import target_create
 
 __all__ = [
     "InviteResult",
+    "Outcome",
+    "approval_approve",
+    "approval_reject",
+    "approval_request_create",
+    "approval_request_or_run",
+    "approvals_expire",
+    "group_approvals_required_set",
     "group_close",
     "group_contribute",
     "group_contribute_external",

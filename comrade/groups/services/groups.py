@@ -11,7 +11,14 @@ from django.utils import timezone
 from comrade import limits
 from comrade.core.errors import field_error
 from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
-from comrade.groups.services.common import ensure_not_closed, lock_group, require_admin
+from comrade.groups.services.common import (
+    approvers_count,
+    ensure_approved,
+    ensure_enough_approvers,
+    ensure_not_closed,
+    lock_group,
+    require_admin,
+)
 from comrade.groups.services.pot import pot_refund, refund_shares
 from comrade.ledger.models import LedgerAccount, PaymentProfile, TransactionToken
 from comrade.ledger.services import lock_accounts, system_account
@@ -69,17 +76,19 @@ def group_update(*, group: PaymentGroups, admin, **fields) -> PaymentGroups:
         return group
 
 
-def group_close(*, group: PaymentGroups, admin) -> list[TransactionToken]:
+def group_close(*, group: PaymentGroups, admin, approved_request=None) -> list[TransactionToken]:
     """Close the group and refund what is left in the pot to its members, in proportion to their
     balances (`refund_shares`: contributions net of what the pot paid them back; largest
     remainder to the cent, ties to the earliest joined; equal when nobody has a balance). One
     REFUND transaction per member who gets money, all in one database transaction. The balances
     are read after the group and the pot are locked, so a contribution settling at the same
-    moment is either fully in (pot and weights) or refused."""
+    moment is either fully in (pot and weights) or refused. With approvals required, only as the
+    execution of the approved "close" request."""
     with transaction.atomic():
         group = lock_group(group)
         require_admin(group, admin)
         ensure_not_closed(group)
+        ensure_approved(group, action="close", params={}, approved_request=approved_request)
         wallets = dict(
             PaymentProfile.objects.filter(user__group_memberships__group=group).values_list("user_id", "account_id")
         )
@@ -97,6 +106,28 @@ def group_close(*, group: PaymentGroups, admin) -> list[TransactionToken]:
             status=GroupInvitation.Status.EXPIRED
         )
         return refunds
+
+
+def group_approvals_required_set(
+    *, group: PaymentGroups, admin, approvals_required: int, approved_request=None
+) -> PaymentGroups:
+    """How many approvals money leaving the pot needs (1 to 3). Raising it is the admin's call;
+    lowering it from above 1 weakens the group's oversight, so it needs the approvals it removes."""
+    if not 1 <= approvals_required <= 3:
+        raise field_error("approvals_required", "Choose 1, 2 or 3.", code="invalid_approvals_required")
+    with transaction.atomic():
+        group = lock_group(group)
+        require_admin(group, admin)
+        ensure_not_closed(group)
+        ensure_enough_approvers(
+            group, approvers=approvers_count(group), required=approvals_required, field="approvals_required"
+        )
+        if approvals_required < group.approvals_required:
+            params = {"approvals_required": approvals_required}
+            ensure_approved(group, action="set_approvals_required", params=params, approved_request=approved_request)
+        group.approvals_required = approvals_required
+        group.save(update_fields=["approvals_required", "updated_at"])
+        return group
 
 
 def _check_deadline(deadline: date | None) -> None:

@@ -15,7 +15,16 @@ from django.utils import timezone
 from comrade import limits
 from comrade.core.errors import ApplicationError, NotFound
 from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
-from comrade.groups.services.common import ensure_not_closed, lock_group, member_of, require_admin, require_member
+from comrade.groups.services.common import (
+    approvers_count,
+    ensure_approved,
+    ensure_enough_approvers,
+    ensure_not_closed,
+    lock_group,
+    member_of,
+    require_admin,
+    require_member,
+)
 from comrade.groups.services.pot import member_balance, pot_refund, refund_shares
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.services import lock_accounts, wallet_account_id
@@ -86,17 +95,23 @@ def group_leave(*, group: PaymentGroups, user) -> TransactionToken | None:
         membership = require_member(group, user)
         if group.admin_id == user.pk:
             raise ApplicationError("owner_cannot_leave", "The group's owner cannot leave it; close the group instead.")
+        _keep_enough_approvers(group, membership, role=None, field="group")
         return _member_out(group, membership, sender=user, reason="member_left")
 
 
-def group_member_remove(*, group: PaymentGroups, admin, user_id: int) -> TransactionToken | None:
-    """Remove a member; returns the REFUND of the member's balance, if any."""
+def group_member_remove(*, group: PaymentGroups, admin, user_id: int, approved_request=None) -> TransactionToken | None:
+    """Remove a member; returns the REFUND of the member's balance, if any. With approvals
+    required, removing a member who holds a balance or an approver is a "remove_member" request."""
     with transaction.atomic():
         group = lock_group(group)
         require_admin(group, admin)
         membership = member_of(group, user_id)
         if membership.user_id == group.admin_id:
             raise ApplicationError("cannot_remove_owner", "The group's owner cannot be removed.")
+        _keep_enough_approvers(group, membership, role=None, field="user_id")
+        if removal_needs_approval(membership):
+            params = {"user_id": membership.user_id}
+            ensure_approved(group, action="remove_member", params=params, approved_request=approved_request)
         return _member_out(group, membership, sender=admin, reason="member_removed")
 
 
@@ -119,7 +134,30 @@ def member_refund(group: PaymentGroups, membership: GroupMembers) -> Decimal:
     return min(shares[membership.pk], member_balance(membership))
 
 
-def group_member_role_set(*, group: PaymentGroups, admin, user_id: int, role: str) -> GroupMembers:
+def removal_needs_approval(membership: GroupMembers) -> bool:
+    """Removal takes the member's balance out of the pot, and removing an approver weakens the
+    group's oversight: with approvals required, either needs them."""
+    return member_balance(membership) > 0 or membership.is_approver
+
+
+def demotion(membership: GroupMembers, role: str) -> bool:
+    return membership.is_approver and role not in GroupMembers.APPROVER_ROLES
+
+
+def _keep_enough_approvers(group: PaymentGroups, membership: GroupMembers, *, role: str | None, field: str) -> None:
+    """Leaving, removal or a demotion of an approver must not leave too few approvers for the
+    group's approvals_required (requests could never pass)."""
+    if membership.is_approver and (role is None or role not in GroupMembers.APPROVER_ROLES):
+        ensure_enough_approvers(
+            group, approvers=approvers_count(group) - 1, required=group.approvals_required, field=field
+        )
+
+
+def group_member_role_set(
+    *, group: PaymentGroups, admin, user_id: int, role: str, approved_request=None
+) -> GroupMembers:
+    """Set a member's role. With approvals required, demoting an approver (ADMIN or TREASURER to
+    MEMBER) is a "set_role" request, and refused when too few approvers would be left."""
     with transaction.atomic():
         group = lock_group(group)
         require_admin(group, admin)
@@ -127,6 +165,10 @@ def group_member_role_set(*, group: PaymentGroups, admin, user_id: int, role: st
         membership = member_of(group, user_id)
         if membership.user_id == group.admin_id and role != GroupMembers.Role.ADMIN:
             raise ApplicationError("owner_role_fixed", "The group's owner is always an admin.")
+        _keep_enough_approvers(group, membership, role=role, field="role")
+        if demotion(membership, role):
+            params = {"user_id": membership.user_id, "role": role}
+            ensure_approved(group, action="set_role", params=params, approved_request=approved_request)
         membership.role = role
         membership.save(update_fields=["role"])
         return membership

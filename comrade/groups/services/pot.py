@@ -16,7 +16,14 @@ from django.utils import timezone
 from comrade.core.errors import ApplicationError
 from comrade.core.money import ZERO
 from comrade.groups.models import GroupMembers, GroupTarget, PaymentGroups, RotationPayout
-from comrade.groups.services.common import ensure_not_closed, lock_group, member_of, require_admin
+from comrade.groups.services.common import (
+    ensure_approved,
+    ensure_not_closed,
+    lock_group,
+    member_of,
+    money_param,
+    require_admin,
+)
 from comrade.groups.shares import split_pro_rata
 from comrade.ledger.models import LedgerAccount, TransactionToken
 from comrade.ledger.services import Leg, settle, transaction_open, wallet_account_id
@@ -35,13 +42,21 @@ def group_pot_pay(
     receiver=None,
     description: str = "",
     metadata: dict | None = None,
+    approved_request=None,
 ) -> TransactionToken:
-    """Pay `amount` from the pot into `credit_account_id`. Returns the transaction COMPLETED, or
-    FAILED when the pot holds too little (nothing else changes)."""
+    """Pay `amount` from the pot into `credit_account_id` (the commerce app's pot purchases).
+    Returns the transaction COMPLETED, or FAILED when the pot holds too little (nothing else
+    changes). With approvals required, `approved_request` is the approved "pot_purchase"."""
     with transaction.atomic():
         group = lock_group(group)
         require_admin(group, admin)
         ensure_not_closed(group)
+        ensure_approved(
+            group,
+            action="pot_purchase",
+            params=pot_purchase_params(amount, metadata),
+            approved_request=approved_request,
+        )
         return pot_pay(
             group=group,
             sender=admin,
@@ -52,6 +67,12 @@ def group_pot_pay(
             description=description,
             metadata=metadata,
         )
+
+
+def pot_purchase_params(amount: Decimal, metadata: dict | None) -> dict:
+    """What an approval of a pot purchase covers: the product, the quantity and the total."""
+    meta = metadata or {}
+    return {"product_id": meta.get("product_id"), "quantity": meta.get("quantity"), "amount": money_param(amount)}
 
 
 def pot_pay(
@@ -139,14 +160,24 @@ def allocated(group: PaymentGroups) -> Decimal:
 
 
 def group_payout(
-    *, group: PaymentGroups, admin, member_user, amount: Decimal, description: str = ""
+    *,
+    group: PaymentGroups,
+    admin,
+    member_user,
+    amount: Decimal,
+    description: str = "",
+    approved_request=None,
 ) -> TransactionToken:
-    """An admin pays a member from the pot into the member's wallet."""
+    """An admin pays a member from the pot into the member's wallet (with approvals required,
+    only as the execution of the approved "payout" request)."""
     with transaction.atomic():
         group = lock_group(group)
         require_admin(group, admin)
         ensure_not_closed(group)
-        membership = member_of(group, getattr(member_user, "pk", member_user))
+        user_id = getattr(member_user, "pk", member_user)
+        params = {"user_id": user_id, "amount": money_param(amount), "description": description}
+        ensure_approved(group, action="payout", params=params, approved_request=approved_request)
+        membership = member_of(group, user_id)
         txn = pot_pay(
             group=group,
             sender=admin,
@@ -180,14 +211,19 @@ def group_rotation_set(*, group: PaymentGroups, admin, order: list[int]) -> list
         return sorted(members.values(), key=lambda m: m.payout_position)
 
 
-def group_rotation_payout(*, group: PaymentGroups, admin, amount: Decimal | None = None) -> TransactionToken:
+def group_rotation_payout(
+    *, group: PaymentGroups, admin, amount: Decimal | None = None, approved_request=None
+) -> TransactionToken:
     """Pay the next member in the order who has not received in the current cycle; when everyone
     has, a new cycle starts. The amount defaults to the whole pot (allocations are reduced by the
-    rule above). A FAILED payout (pot too small) does not count as received."""
+    rule above). A FAILED payout (pot too small) does not count as received. With approvals
+    required, only as the execution of the approved "rotation_payout" request."""
     with transaction.atomic():
         group = lock_group(group)
         require_admin(group, admin)
         ensure_not_closed(group)
+        params = {"amount": money_param(amount)}
+        ensure_approved(group, action="rotation_payout", params=params, approved_request=approved_request)
         recipient = _next_in_rotation(group)
         amount = amount if amount is not None else pot_balance(group)
         if amount <= 0:
