@@ -10,6 +10,7 @@ from comrade import limits
 from comrade.accounts.serializers import ErrorBodySerializer
 from comrade.core.idempotency import idempotent
 from comrade.groups import selectors, services
+from comrade.groups.dues_api import DuesActionsMixin
 from comrade.groups.models import GroupInvitation, GroupTarget, PaymentGroups
 from comrade.groups.serializers import (
     ContributeSerializer,
@@ -64,7 +65,11 @@ def validated(serializer_class, request, **kwargs) -> dict:
 
 
 class PaymentGroupViewSet(
-    limits.TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    DuesActionsMixin,
+    limits.TierThrottledMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = PaymentGroupSerializer
     filterset_fields = ["group_type", "is_active"]

@@ -17,6 +17,7 @@ from comrade.core.errors import ApplicationError
 from comrade.core.money import ZERO
 from comrade.groups.models import GroupMembers, GroupTarget, PaymentGroups, RotationPayout
 from comrade.groups.services.common import ensure_not_closed, lock_group, member_of, require_admin
+from comrade.groups.services.rounds import ensure_round_complete
 from comrade.groups.shares import split_pro_rata
 from comrade.ledger.models import LedgerAccount, TransactionToken
 from comrade.ledger.services import Leg, settle, transaction_open, wallet_account_id
@@ -188,6 +189,7 @@ def group_rotation_payout(*, group: PaymentGroups, admin, amount: Decimal | None
         group = lock_group(group)
         require_admin(group, admin)
         ensure_not_closed(group)
+        ensure_round_complete(group)
         recipient = _next_in_rotation(group)
         amount = amount if amount is not None else pot_balance(group)
         if amount <= 0:
