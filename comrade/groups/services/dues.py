@@ -103,7 +103,8 @@ def _check_fine(terms: ScheduleTerms) -> None:
         return
     if terms.fine_value is None or terms.fine_value <= 0:
         raise field_error("fine_value", "A late fine needs a positive value.", "required")
-    if fine_amount(terms.fine_kind, terms.fine_value, terms.amount) > terms.amount:
+    limit = Decimal(100) if terms.fine_kind == FineKind.PERCENT else terms.amount
+    if terms.fine_value > limit:
         raise field_error("fine_value", "A late fine cannot be more than the dues amount.", "fine_above_dues")
 
 
