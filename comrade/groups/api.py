@@ -11,6 +11,7 @@ from comrade.accounts.serializers import ErrorBodySerializer
 from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import idempotent
 from comrade.groups import selectors, services
+from comrade.groups.dues_api import DuesActionsMixin
 from comrade.groups.models import ApprovalRequest, GroupInvitation, GroupTarget, PaymentGroups
 from comrade.groups.serializers import (
     ApprovalCreateSerializer,
@@ -80,7 +81,11 @@ def validated(serializer_class, request, **kwargs) -> dict:
 
 
 class PaymentGroupViewSet(
-    limits.TierThrottledMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    DuesActionsMixin,
+    limits.TierThrottledMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = PaymentGroupSerializer
     filterset_fields = ["group_type", "is_active"]

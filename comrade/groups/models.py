@@ -10,9 +10,9 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
-from comrade.core.money import money_model_field
+from comrade.core.money import ZERO, money_model_field
 from comrade.ledger.models import LedgerAccount, TransactionToken
 
 
@@ -39,6 +39,12 @@ class PaymentGroups(models.Model):
     rotation_cycle = models.PositiveIntegerField(default=1, help_text="The current merry-go-round cycle.")
     approvals_required = models.PositiveSmallIntegerField(
         default=1, help_text="Approvals (by ADMINs and TREASURERs) before money leaves the pot; 1 = the admin alone."
+    )
+    rotation_requires_full_round = models.BooleanField(
+        default=False, help_text="A rotation payout waits until every member's dues for the period are paid."
+    )
+    rotation_auto = models.BooleanField(
+        default=False, help_text="The scheduler pays the next member in the order once the round is complete."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -305,3 +311,188 @@ class ApprovalDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.approver} {self.decision} {self.request_id}"
+
+
+# --- dues ---------------------------------------------------------------------------------------
+# What members owe the group (see services/dues.py). Allocation is bookkeeping on top of the
+# contributions: it never moves money. Invariants, checked by verify_ledger (checks.py):
+# an obligation's `paid_amount` is the sum of its allocations and never above its amount; a
+# counted contribution's allocations plus its `unallocated` credit equal its amount.
+
+
+class DuesSchedule(models.Model):
+    class Frequency(models.TextChoices):
+        WEEKLY = "WEEKLY"
+        MONTHLY = "MONTHLY"
+        EVERY_N_DAYS = "EVERY_N_DAYS"
+
+    class FineKind(models.TextChoices):
+        NONE = "NONE"
+        FIXED = "FIXED"
+        PERCENT = "PERCENT"
+
+    group = models.OneToOneField(PaymentGroups, on_delete=models.CASCADE, related_name="dues_schedule")
+    amount = money_model_field(default=None)
+    frequency = models.CharField(max_length=12, choices=Frequency.choices)
+    interval_days = models.PositiveIntegerField(null=True, blank=True, help_text="Only for EVERY_N_DAYS.")
+    first_due_date = models.DateField()
+    grace_days = models.PositiveIntegerField(default=0)
+    fine_kind = models.CharField(max_length=8, choices=FineKind.choices, default=FineKind.NONE)
+    fine_value = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="An amount (FIXED) or a percentage."
+    )
+    remind_days_before = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no reminder before.")
+    remind_on_arrears = models.BooleanField(default=False)
+    periods_created = models.PositiveIntegerField(
+        default=0, help_text="How many periods from first_due_date have their obligations (the job's cursor)."
+    )
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dues_schedule_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(frequency="EVERY_N_DAYS") | Q(interval_days__gte=1), name="dues_schedule_interval_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(fine_kind="NONE", fine_value__isnull=True) | Q(~Q(fine_kind="NONE"), fine_value__gt=0),
+                name="dues_schedule_fine_value",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.frequency} dues of {self.amount} in {self.group}"
+
+
+class DuesObligation(models.Model):
+    """One member's dues for one period (DUES), or the late fine charged once on an overdue DUES
+    obligation (FINE, `fine_for` set; its period_start is that of the obligation it punishes)."""
+
+    class Kind(models.TextChoices):
+        DUES = "DUES"
+        FINE = "FINE"
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN"
+        PAID = "PAID"
+        WAIVED = "WAIVED"
+
+    group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="dues_obligations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dues_obligations")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    due_date = models.DateField()
+    arrears_from = models.DateField(help_text="Overdue past the grace period from this day on.")
+    amount = money_model_field(default=None)
+    paid_amount = money_model_field()
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    fine_for = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="fine", help_text="FINE only."
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    waived_at = models.DateTimeField(null=True, blank=True)
+    waive_reason = models.TextField(blank=True)
+    reminded_before_at = models.DateTimeField(null=True, blank=True)
+    reminded_arrears_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user", "period_start", "kind"], name="dues_obligation_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dues_obligation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(paid_amount__gte=0, paid_amount__lte=F("amount")), name="dues_obligation_paid_in_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="PAID") | Q(paid_amount=F("amount")), name="dues_obligation_paid_is_full"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="FINE", fine_for__isnull=False) | Q(kind="DUES", fine_for__isnull=True),
+                name="dues_obligation_fine_has_origin",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="WAIVED") | Q(kind="FINE", waived_by__isnull=False, waived_at__isnull=False),
+                name="dues_obligation_only_fines_waived",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["group", "user", "status", "due_date"], name="dues_obligation_open"),
+            models.Index(fields=["status", "arrears_from"], name="dues_obligation_arrears"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} of {self.user} for {self.period_start} ({self.status})"
+
+    @property
+    def outstanding(self):
+        return self.amount - self.paid_amount if self.status == self.Status.OPEN else ZERO
+
+
+class DuesReceipt(models.Model):
+    """A contribution counted toward dues (made while the group had a dues schedule): at most one
+    per contribution. `unallocated` is its part not yet allocated: the member's credit."""
+
+    contribution = models.OneToOneField(Contribution, on_delete=models.PROTECT, related_name="dues_receipt")
+    group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="dues_receipts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dues_receipts")
+    unallocated = money_model_field()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(unallocated__gte=0), name="dues_receipt_credit_not_negative")]
+        indexes = [models.Index(fields=["group", "user", "unallocated"], name="dues_receipt_credit")]
+
+    def __str__(self) -> str:
+        return f"dues receipt for contribution {self.contribution_id}"
+
+
+class DuesAllocation(models.Model):
+    """Part of a contribution paying part of an obligation."""
+
+    receipt = models.ForeignKey(DuesReceipt, on_delete=models.PROTECT, related_name="allocations")
+    obligation = models.ForeignKey(DuesObligation, on_delete=models.PROTECT, related_name="allocations")
+    amount = money_model_field(default=None)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dues_allocation_amount_positive"),
+            models.UniqueConstraint(fields=["receipt", "obligation"], name="dues_allocation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of receipt {self.receipt_id} to obligation {self.obligation_id}"
+
+
+class RotationRound(models.Model):
+    """What the automatic rotation did for one dues period of a group: at most one per period, so
+    the scheduler never pays a period's round twice."""
+
+    class Status(models.TextChoices):
+        PAID = "PAID"  # the rotation payout completed
+        REQUESTED = "REQUESTED"  # the service answered without paying (for example, approval needed)
+        FAILED = "FAILED"  # refused or failed; tried again on the next run
+
+    group = models.ForeignKey(PaymentGroups, on_delete=models.CASCADE, related_name="rotation_rounds")
+    period_start = models.DateField()
+    status = models.CharField(max_length=9, choices=Status.choices)
+    transaction = models.OneToOneField(
+        TransactionToken, on_delete=models.PROTECT, null=True, blank=True, related_name="rotation_round"
+    )
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "period_start"], name="rotation_round_once")]
+
+    def __str__(self) -> str:
+        return f"round {self.period_start} of {self.group}: {self.status}"

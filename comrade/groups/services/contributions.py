@@ -13,6 +13,7 @@ from comrade.core import settlement
 from comrade.core.errors import ApplicationError, NotFound
 from comrade.groups.models import Contribution, GroupMembers, GroupTarget, PaymentGroups
 from comrade.groups.services.common import ensure_accepting_contributions, ensure_not_closed, lock_group, require_member
+from comrade.groups.services.dues import dues_contribution_count
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.services import Leg, settle, transaction_open, wallet_account_id
 
@@ -156,6 +157,7 @@ def _record(*, txn: TransactionToken, group, membership: GroupMembers, target: G
     GroupMembers.objects.filter(pk=membership.pk).update(total_contributed=F("total_contributed") + txn.amount)
     if target is not None:
         _allocate(target, txn.amount)
+    dues_contribution_count(contribution=contribution)
     return contribution
 
 

@@ -24,6 +24,7 @@ from comrade.groups.services.common import (
     money_param,
     require_admin,
 )
+from comrade.groups.services.rounds import ensure_round_complete
 from comrade.groups.shares import split_pro_rata
 from comrade.ledger.models import LedgerAccount, TransactionToken
 from comrade.ledger.services import Leg, settle, transaction_open, wallet_account_id
@@ -222,6 +223,7 @@ def group_rotation_payout(
         group = lock_group(group)
         require_admin(group, admin)
         ensure_not_closed(group)
+        ensure_round_complete(group)
         params = {"amount": money_param(amount)}
         ensure_approved(group, action="rotation_payout", params=params, approved_request=approved_request)
         recipient = _next_in_rotation(group)
