@@ -292,6 +292,7 @@ RECOMMENDATIONS_DEFAULT_LIMIT = env_int("RECOMMENDATIONS_DEFAULT_LIMIT", 10)
 GROUP_INVITATION_EXPIRY_DAYS = env_int("GROUP_INVITATION_EXPIRY_DAYS", 7)
 GROUP_INVITATION_JOB_SECONDS = env_int("GROUP_INVITATION_JOB_SECONDS", 300)
 GROUP_APPROVAL_EXPIRY_HOURS = env_int("GROUP_APPROVAL_EXPIRY_HOURS", 72)
+GROUP_DUES_JOB_SECONDS = env_int("GROUP_DUES_JOB_SECONDS", 300)  # dues obligations, reminders, automatic rotation
 STRIPE_CONFIRMATION_URL = env_str("STRIPE_CONFIRMATION_URL")  # only for test servers without next_action URLs
 
 # A retry that arrives while the first request with its Idempotency-Key is still running waits

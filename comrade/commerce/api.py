@@ -1,6 +1,6 @@
 from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -24,6 +24,9 @@ from comrade.commerce.serializers import (
 )
 from comrade.commerce.services import catalogue, purchases, subscriptions
 from comrade.core.idempotency import idempotent
+from comrade.groups.models import ApprovalRequest
+from comrade.groups.serializers import ApprovalRequestSerializer
+from comrade.groups.services import approval_request_or_run
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.responses import failed_transaction_response
 from comrade.ledger.serializers import TransactionSerializer
@@ -79,7 +82,16 @@ class ProductViewSet(limits.TierThrottledMixin, viewsets.ModelViewSet):
         picks = recommendations_for(request.user, limit=limit)
         return Response(RecommendationSerializer(picks, many=True).data)
 
-    @extend_schema(request=ProductCheckoutSerializer, responses={201: PurchaseSerializer, 202: TransactionSerializer})
+    @extend_schema(
+        request=ProductCheckoutSerializer,
+        responses={
+            201: PurchaseSerializer,
+            202: OpenApiResponse(
+                description="An external checkout started (the transaction, PENDING), or, for a pot purchase in a "
+                "group that needs several approvals, the PENDING approval request."
+            ),
+        },
+    )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     @idempotent
     def purchase(self, request, pk=None):
@@ -89,9 +101,15 @@ class ProductViewSet(limits.TierThrottledMixin, viewsets.ModelViewSet):
         product = selectors.product_get(pk)
         if fields["group_id"]:
             group = selectors.purchase_group_for(request.user, fields["group_id"])
-            outcome = purchases.product_purchase_from_pot(
-                admin=request.user, group=group, product=product, quantity=fields["quantity"]
+            decided = approval_request_or_run(
+                group=group,
+                requester=request.user,
+                action=ApprovalRequest.Action.POT_PURCHASE,
+                params={"product_id": product.pk, "quantity": fields["quantity"]},
             )
+            if decided.request is not None:
+                return Response(ApprovalRequestSerializer(decided.request).data, status=status.HTTP_202_ACCEPTED)
+            outcome = decided.result
         else:
             outcome = purchases.product_purchase(
                 buyer=request.user,

@@ -36,7 +36,7 @@ def _register_dues(jobs, ledger_checks, settings) -> None:
     from comrade.groups.services.dues_reminders import dues_reminders_send
     from comrade.groups.services.rotation_auto import rotation_auto_run
 
-    every = getattr(settings, "GROUP_DUES_JOB_SECONDS", 300)
+    every = settings.GROUP_DUES_JOB_SECONDS
     jobs.register("create_dues_obligations", lambda now: dues_obligations_create(now=now), every_seconds=every)
     jobs.register("send_dues_reminders", lambda now: dues_reminders_send(now=now), every_seconds=every)
     jobs.register("run_rotation_rounds", lambda now: rotation_auto_run(now=now), every_seconds=every)

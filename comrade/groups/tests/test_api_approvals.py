@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from comrade.commerce.models import Purchase
 from comrade.commerce.tests.factories import ProductFactory
 from comrade.groups.models import ApprovalRequest, GroupMembers, PaymentGroups
 from comrade.groups.tests.approval_helpers import council
@@ -77,7 +78,7 @@ def test_removing_a_member_with_a_balance_answers_202(make_user, client_for):
     assert GroupMembers.objects.filter(group=c.group, user=c.member).exists()
 
 
-def test_a_pot_purchase_through_commerce_is_refused(make_user, client_for):
+def test_a_pot_purchase_through_commerce_answers_202_with_the_pending_request(make_user, client_for):
     c = council(make_user, group_type="PURCHASE")
     product = ProductFactory(price=Decimal("10.00"))
 
@@ -85,8 +86,10 @@ def test_a_pot_purchase_through_commerce_is_refused(make_user, client_for):
         f"/payments/products/{product.pk}/purchase/", {"group_id": c.group.pk, "quantity": 1}, format="json"
     )
 
-    assert (response.status_code, response.data["code"]) == (409, "approval_required")
-    assert pot(c.group) == Decimal("300.00")
+    assert response.status_code == 202, response.data
+    assert (response.data["action"], response.data["status"]) == ("pot_purchase", "PENDING")
+    assert response.data["params"] == {"product_id": product.pk, "quantity": 1, "amount": "10.00"}
+    assert pot(c.group) == Decimal("300.00") and not Purchase.objects.exists()
 
 
 def test_post_creates_a_request_for_a_pot_purchase(make_user, client_for):
