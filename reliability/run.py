@@ -12,7 +12,7 @@ import traceback
 from datetime import UTC, datetime
 
 from bench.infra import results
-from reliability import access, bank, chaos, fuzz, invariants, storm
+from reliability import access, bank, chaos, fuzz, invariants, storm, treasury
 from reliability.world import Settings, build
 
 
@@ -27,6 +27,7 @@ def steps(world, settings: Settings) -> list:
         ("idempotency storm", lambda: storm.run(world)),
         ("access matrix", lambda: access.run(world)),
         ("schemathesis", lambda: fuzz.run(world, settings)),
+        ("treasurer's group: concurrent contributions, approvals and payouts", lambda: treasury.run(world)),
         ("invariants after everything", lambda: invariants.ledger(world.target)),
     ]
 
