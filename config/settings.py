@@ -314,10 +314,10 @@ RECONCILE_JOB_SECONDS = env_int("RECONCILE_JOB_SECONDS", 120)
 # rejected requests are kept (a short excerpt only) for WEBHOOK_REJECTED_RETENTION_DAYS.
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 64 * 1024)
 WEBHOOK_THROTTLE_RATE = env_str("WEBHOOK_THROTTLE_RATE", "600/minute")
-WEBHOOK_REJECTED_RETENTION_DAYS = env_int("WEBHOOK_REJECTED_RETENTION_DAYS", 14)
+WEBHOOK_REJECTED_RETENTION_DAYS = env_int("WEBHOOK_REJECTED_RETENTION_DAYS", 30)
 
 # Retention (the purge_old_records job, comrade/core/retention.py): answered Idempotency-Keys are
 # forgotten after this many days, so a retry later than that runs as a new request.
-IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 30)
+IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 7)  # Stripe keeps keys 24 hours
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
 RETENTION_JOB_SECONDS = env_int("RETENTION_JOB_SECONDS", 3600)

@@ -163,5 +163,5 @@ def test_old_rejected_requests_are_purged_and_verified_events_kept(user, pending
     sandbox_webhook("payment.succeeded", event_data(pending), secret="forged")
     sandbox_webhook("payment.succeeded", event_data(pending))
     assert rejected_events_purge(timezone.now()) == 0
-    assert rejected_events_purge(timezone.now() + timedelta(days=15)) == 1
+    assert rejected_events_purge(timezone.now() + timedelta(days=31)) == 1
     assert list(WebhookEvent.objects.values_list("verdict", flat=True)) == ["APPLIED"]
