@@ -32,6 +32,7 @@ from comrade.groups.serializers import (
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.responses import transaction_response
 from comrade.ledger.serializers import TransactionSerializer
+from comrade.statements import api as statements
 
 Method = TransactionToken.PaymentMethod
 UNVERIFIED_RESPONSE = OpenApiResponse(
@@ -210,6 +211,11 @@ class PaymentGroupViewSet(
             "refunds": TransactionSerializer(refunds, many=True).data,
         }
         return Response(body)
+
+    @statements.statement_schema(group=True)
+    @action(detail=True, pagination_class=None, content_negotiation_class=statements.StatementNegotiation)
+    def statement(self, request, pk=None):
+        return statements.group_statement_response(request, self._group())
 
 
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
