@@ -39,6 +39,10 @@ AT_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     description="A date (its end) or an ISO 8601 date and time: answer only the balance at that moment, as JSON.",
 )
+SCHEMA_DESCRIPTION = (
+    "Opening balance, every movement with its running balance, closing balance, for whole UTC days. "
+    "JSON and CSV stream; a PDF holds at most STATEMENT_PDF_MAX_ROWS movements. See docs/statements.md."
+)
 FILES = {(200, "text/csv"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY}
 
 
@@ -52,7 +56,8 @@ def statement_schema(*, group: bool):
     if group:
         responses[(404, "application/json")] = ErrorBodySerializer
     parameters = PERIOD_PARAMETERS if group else [*PERIOD_PARAMETERS, AT_PARAMETER]
-    return extend_schema(parameters=parameters, responses=responses)
+    summary = "The group pot's statement (members only)" if group else "The caller's wallet statement"
+    return extend_schema(summary=summary, description=SCHEMA_DESCRIPTION, parameters=parameters, responses=responses)
 
 
 def wallet_statement_response(request) -> HttpResponse:

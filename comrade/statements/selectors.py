@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Case, CharField, F, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, F, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
 from comrade.core.money import ZERO
@@ -99,7 +99,8 @@ def counterparty(*, with_party: bool) -> tuple[Subquery, Coalesce]:
     member who paid in or was paid, else the external provider; empty for the platform's own
     accounts (funding). A wallet never names its own owner."""
     other = LedgerEntry.objects.filter(transaction=OuterRef("transaction")).exclude(account=OuterRef("account"))
-    other_account = Subquery(other.order_by("id").values("account_id")[:1])
+    # An aggregate, not ORDER BY id LIMIT 1: that lets PostgreSQL walk the primary key per row.
+    other_account = Subquery(other.values("transaction").annotate(first=Min("account_id")).values("first"))
     wallet_owner = PaymentProfile.objects.filter(account_id=OuterRef("other_account")).values("user__email")[:1]
     group = PaymentGroups.objects.filter(pot_id=OuterRef("other_account")).values("name")[:1]
     party = Case(
