@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "comrade.groups",
     "comrade.standing_orders",
     "comrade.commerce",
+    "comrade.statements",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"StatementKindEnum": ["wallet", "group"]},
 }
 
 # Money
@@ -287,6 +289,12 @@ for _tier_name, _tier in SUBSCRIPTION_TIERS.items():
 SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 3)
 SUBSCRIPTION_RETRY_HOURS = env_int("SUBSCRIPTION_RETRY_HOURS", 24)
 RECOMMENDATIONS_DEFAULT_LIMIT = env_int("RECOMMENDATIONS_DEFAULT_LIMIT", 10)
+
+# Statements (docs/statements.md): the longest period one statement covers, how many movements a
+# PDF may hold (CSV and JSON stream without a limit), and rows fetched per database round trip.
+STATEMENT_MAX_DAYS = env_int("STATEMENT_MAX_DAYS", 366)
+STATEMENT_PDF_MAX_ROWS = env_int("STATEMENT_PDF_MAX_ROWS", 5000)
+STATEMENT_CHUNK_SIZE = env_int("STATEMENT_CHUNK_SIZE", 2000)
 
 # Payment groups (docs/groups.md)
 GROUP_INVITATION_EXPIRY_DAYS = env_int("GROUP_INVITATION_EXPIRY_DAYS", 7)

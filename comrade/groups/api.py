@@ -39,6 +39,7 @@ from comrade.groups.serializers import (
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.responses import transaction_response
 from comrade.ledger.serializers import TransactionSerializer
+from comrade.statements import api as statements
 
 Method = TransactionToken.PaymentMethod
 UNVERIFIED_RESPONSE = OpenApiResponse(
@@ -279,6 +280,11 @@ class PaymentGroupViewSet(
             "refunds": TransactionSerializer(outcome.result, many=True).data,
         }
         return Response(body)
+
+    @statements.statement_schema(group=True)
+    @action(detail=True, pagination_class=None, content_negotiation_class=statements.StatementNegotiation)
+    def statement(self, request, pk=None):
+        return statements.group_statement_response(request, self._group())
 
 
 def validated_query(request, name: str, choices: list[str]) -> str | None:

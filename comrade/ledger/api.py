@@ -18,6 +18,7 @@ from comrade.ledger.serializers import (
     TransactionSerializer,
 )
 from comrade.ledger.services import wallet_fund
+from comrade.statements import api as statements
 
 
 class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -78,3 +79,8 @@ class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         data.is_valid(raise_exception=True)
         profile = payment_method_set_default(profile=profile_for(request.user), **data.validated_data)
         return Response(PaymentProfileSerializer(profile_for(profile.user)).data)
+
+    @statements.statement_schema(group=False)
+    @action(detail=False, pagination_class=None, content_negotiation_class=statements.StatementNegotiation)
+    def statement(self, request):
+        return statements.wallet_statement_response(request)
