@@ -74,4 +74,4 @@ def wallet_statement_response(request) -> HttpResponse:
 def group_statement_response(request, group: PaymentGroups) -> HttpResponse:
     params = request.query_params
     fmt = query_format(params)
-    return statement_response(group_statement(group, query_period(params)), fmt)
+    return statement_response(group_statement(group, query_period(params), viewer=request.user), fmt)

@@ -17,6 +17,19 @@ class Section:
     rows: list[list[str]] = field(default_factory=list)
 
 
-def group_statement_extra_sections(group, *, period) -> list[Section]:
-    """Nothing yet: the dues and arrears section is added here once dues exist."""
-    return []
+def group_statement_extra_sections(group, *, period, viewer=None) -> list[Section]:
+    """Dues and arrears as they stand now, when the group has a dues schedule and the caller is
+    known; the dues endpoint's visibility applies (a member sees their own row, an admin all)."""
+    from comrade.groups.dues_selectors import dues_for
+    from comrade.groups.models import DuesSchedule
+
+    if viewer is None or not DuesSchedule.objects.filter(group=group).exists():
+        return []
+    view = dues_for(group, viewer)
+    rows = [[m.email, _money(m.paid), _money(m.balance_due), _money(m.arrears), _money(m.credit)] for m in view.members]
+    columns = ["member", "paid", "balance_due", "arrears", "credit"]
+    return [Section(key="dues", title="Dues and arrears", columns=columns, rows=rows)]
+
+
+def _money(value) -> str:
+    return f"{value:.2f}"

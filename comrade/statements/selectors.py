@@ -154,13 +154,14 @@ def wallet_statement(user, period: Period) -> Statement:
     return account_statement(account, period, kind="wallet", title="Wallet statement", account=user.email)
 
 
-def group_statement(group: PaymentGroups, period: Period) -> Statement:
-    """A group's pot, for a caller already known to be a member (selectors.group_for)."""
+def group_statement(group: PaymentGroups, period: Period, *, viewer=None) -> Statement:
+    """A group's pot, for a caller already known to be a member (selectors.group_for). Dues are
+    shown as the dues endpoint shows them: a member sees their own, an admin everyone's."""
     statement = account_statement(
         group.pot, period, kind="group", title="Group statement", account=group.name, with_party=True
     )
     statement.member_totals = member_totals(group, statement)
-    statement.sections = group_statement_extra_sections(group, period=period)
+    statement.sections = group_statement_extra_sections(group, period=period, viewer=viewer)
     return statement
 
 

@@ -250,3 +250,39 @@ def test_group_statement_bad_input_is_a_400(group, client_for, alice):
 
     assert response.status_code == 400
     assert "date_to" in response.json()["fields"]
+
+
+def test_group_statement_shows_dues_and_arrears_as_the_dues_endpoint_does(group, alice, bob, fund, client_for):
+    """The admin sees every member's dues; a member only their own."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from comrade.groups.services import group_contribute
+    from comrade.groups.services.dues import ScheduleTerms, dues_obligations_create, dues_schedule_set
+
+    today = timezone.localdate()
+    terms = ScheduleTerms(amount=Decimal("20.00"), frequency="MONTHLY", first_due_date=today)
+    dues_schedule_set(group=group, admin=alice, terms=terms)
+    dues_obligations_create(now=timezone.now())
+    fund(bob, "50.00", today.year, today.month, today.day, 0)
+    group_contribute(group=group, user=bob, amount=Decimal("25.00"))
+    period = {"date_from": (today - dt.timedelta(days=1)).isoformat(), "date_to": today.isoformat()}
+
+    admin_view = as_json(client_for(alice).get(group_url(group), period))["sections"]
+    member_view = as_json(client_for(bob).get(group_url(group), period))["sections"]
+    pdf = pdf_text(client_for(alice).get(group_url(group), {**period, "format": "pdf"}))
+
+    [dues] = admin_view
+    assert dues["key"] == "dues" and dues["title"] == "Dues and arrears"
+    rows = {row["member"]: row for row in dues["rows"]}
+    assert rows["bob@example.com"] == {
+        "member": "bob@example.com",
+        "paid": "20.00",
+        "balance_due": "0.00",
+        "arrears": "0.00",
+        "credit": "5.00",
+    }
+    assert rows["alice@example.com"]["balance_due"] == "20.00"
+    assert [row["member"] for row in member_view[0]["rows"]] == ["bob@example.com"]
+    assert "Dues and arrears" in pdf

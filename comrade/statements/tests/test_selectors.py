@@ -138,7 +138,7 @@ def test_member_totals_count_only_the_period_and_list_quiet_members(group, alice
 
 def test_extra_sections_come_from_the_one_extension_point(group, monkeypatch):
     dues = Section(key="dues", title="Dues and arrears", columns=["member", "owed"], rows=[["bob", "5.00"]])
-    monkeypatch.setattr(sections, "group_statement_extra_sections", lambda group, *, period: [dues])
+    monkeypatch.setattr(sections, "group_statement_extra_sections", lambda group, *, period, viewer=None: [dues])
     from comrade.statements import selectors
 
     monkeypatch.setattr(selectors, "group_statement_extra_sections", sections.group_statement_extra_sections)
