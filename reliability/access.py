@@ -151,8 +151,17 @@ def operations(schema: dict) -> list[tuple[str, str]]:
     return found
 
 
+class _Ids(dict):
+    """Path parameters: A's object of the path's kind for {id}; any other parameter (an approval
+    request, an obligation) takes the id of A's group, which B must not reach either way."""
+
+    def __missing__(self, key: str) -> int:
+        return self["fallback"]
+
+
 def attempt(world: World, b, ids: dict, body_for: dict, method: str, path: str) -> int:
-    url = world.server.base_url + path.format(id=ids[path.split("/")[2]], method_id=ids["method_id"])
+    params = _Ids(id=ids[path.split("/")[2]], method_id=ids["method_id"], fallback=ids["payment-groups"])
+    url = world.server.base_url + path.format_map(params)
     action = path.rstrip("/").split("/")[-1]
     body = body_for.get(action) or body_for.get(method) or {}
     response = requests.request(
