@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run migrate demo test test-sqlite test-postgres bench reliability scheduler worker beat lint format clean
+.PHONY: help install run migrate demo test test-sqlite test-postgres bench reliability cluster scheduler worker beat lint format clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: install ## benchmarks on their own databases; results in bench/results/ (
 
 reliability: install ## money invariants under load, SIGKILL, idempotency storms, access matrix, schemathesis
 	@scripts/reliability.sh
+
+cluster: install ## rehearse docs/deployment.md: 2 web nodes, 2 Celery workers, 1 beat, Redis; kill a node and a worker
+	@scripts/cluster.sh
 
 scheduler: install ## the embedded scheduler loop on its own (make run already starts it)
 	$(PY) manage.py run_scheduler

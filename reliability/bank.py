@@ -14,8 +14,10 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import requests
 
@@ -29,6 +31,7 @@ IN_PROGRESS = "idempotency_request_in_progress"
 INTERRUPTED = "idempotency_request_interrupted"
 RESOLVE_SECONDS = 90
 CENT = Decimal("0.01")
+CLIENT_TYPES = ["TRANSFER", "CONTRIBUTION", "WITHDRAWAL"]
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Books:
     acknowledged: set = field(default_factory=set)  # ids of transactions named in answers
     outcomes: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
+    served: Counter = field(default_factory=Counter)  # host:port of the node -> answers it gave
+    refused: Counter = field(default_factory=Counter)  # host:port of the node -> connection errors
     connection_errors: int = 0
     retried: int = 0
     keys_in_progress: int = 0  # 409 answers while a killed request's claim was not yet stale
@@ -68,32 +73,45 @@ def _is_answer(response: requests.Response, books: Books) -> bool:
         return False
 
 
-def send(session, books: Books, url: str, body: dict, headers: dict, deadline: float):
-    """POST until the application answers; the same Idempotency-Key on every try."""
+def send(session, books: Books, url: str | Callable[[], str], body: dict, headers: dict, deadline: float):
+    """POST until the application answers; the same Idempotency-Key on every try. `url` may be a
+    callable that names the URL of each try, so that a retry can go to another node (as a load
+    balancer does when a node stops answering)."""
     first = True
     while time.monotonic() < deadline:
         if not first:
             with books.lock:
                 books.retried += 1
         first = False
+        url_now = url() if callable(url) else url
         try:
-            response = session.post(url, json=body, headers=headers, timeout=60)
+            response = session.post(url_now, json=body, headers=headers, timeout=60)
         except requests.RequestException:
-            with books.lock:
-                books.connection_errors += 1
+            _count_refused(books, url_now)
             time.sleep(0.2)
             continue
-        with books.lock:
-            books.statuses[response.status_code] += 1
+        _count_answer(books, url_now, response)
         if _is_answer(response, books):
             return response
         if response.status_code >= 500:
             with books.lock:
-                books.server_errors.append(f"{response.status_code} {url} {body}: {response.text[:200]}")
+                books.server_errors.append(f"{response.status_code} {url_now} {body}: {response.text[:200]}")
             time.sleep(0.2)
     with books.lock:
         books.unresolved += 1
     return None
+
+
+def _count_answer(books: Books, url: str, response: requests.Response) -> None:
+    with books.lock:
+        books.statuses[response.status_code] += 1
+        books.served[urlsplit(url).netloc] += 1
+
+
+def _count_refused(books: Books, url: str) -> None:
+    with books.lock:
+        books.connection_errors += 1
+        books.refused[urlsplit(url).netloc] += 1
 
 
 def _code(response: requests.Response) -> str:
@@ -115,14 +133,18 @@ class Client:
     def __init__(self, world: World, books: Books, seed: int, deadline: float):
         self.world, self.books, self.rng, self.deadline = world, books, random.Random(seed), deadline
         self.session = requests.Session()
-        self.base = world.server.base_url
+
+    @property
+    def base(self) -> str:
+        """Asked of the server on every request: one node, or a pick among several (cluster/)."""
+        return self.world.server.base_url
 
     def post(self, user_id: int, path: str, body: dict) -> tuple[int, dict] | None:
         """(status, transaction or error body) of the request; the transaction a killed request
         made when the retry says it was interrupted."""
         key = str(uuid.uuid4())
         headers = self.world.headers(user_id, **{"Idempotency-Key": key})
-        response = send(self.session, self.books, self.base + path, body, headers, self.deadline)
+        response = send(self.session, self.books, lambda: self.base + path, body, headers, self.deadline)
         if response is None:
             return None
         answer = response.json()
@@ -167,14 +189,14 @@ class Client:
 
     def read(self) -> None:
         user = self.rng.choice(self.world.users)
+        url = self.base + BALANCE
         try:
-            response = self.session.get(self.base + BALANCE, headers=self.world.headers(user.user_id), timeout=30)
+            response = self.session.get(url, headers=self.world.headers(user.user_id), timeout=30)
         except requests.RequestException:
-            with self.books.lock:
-                self.books.connection_errors += 1
+            _count_refused(self.books, url)
             return
+        _count_answer(self.books, url, response)
         with self.books.lock:
-            self.books.statuses[response.status_code] += 1
             self.books.outcomes[f"read {response.status_code}"] += 1
 
     def record(self, kind: str, answer: tuple[int, dict] | None, wallets: dict, pot=None, out: int = 0) -> None:
@@ -245,9 +267,9 @@ def run(world: World, settings: Settings, *, kills: int, seconds: int) -> tuple[
     if paid_out != Decimal(books.withdrawn) / 100:
         violations.append(f"{paid_out} reached the sandbox, the clients saw {Decimal(books.withdrawn) / 100} paid out")
     created = set(
-        TransactionToken.objects.filter(
-            pk__gte=first_id, transaction_type__in=["TRANSFER", "CONTRIBUTION", "WITHDRAWAL"]
-        ).values_list("pk", flat=True)
+        TransactionToken.objects.filter(pk__gte=first_id, transaction_type__in=CLIENT_TYPES)
+        .exclude(metadata__has_key="standing_order_id")  # paid by the scheduler, not asked for by a client
+        .values_list("pk", flat=True)
     )
     unacknowledged, missing = created - books.acknowledged, books.acknowledged - created
     violations += [f"transaction {pk} exists but no client was told about it" for pk in sorted(unacknowledged)[:10]]
@@ -264,6 +286,8 @@ def run(world: World, settings: Settings, *, kills: int, seconds: int) -> tuple[
         "seconds": seconds,
         "requests": sum(books.statuses.values()) + books.connection_errors,
         "responses_by_status": dict(sorted(books.statuses.items())),
+        "responses_by_node": dict(sorted(books.served.items())),
+        "connection_errors_by_node": dict(sorted(books.refused.items())),
         "outcomes": dict(sorted(books.outcomes.items())),
         "faults_injected": len(downtimes),
         "downtime_seconds": downtimes,
