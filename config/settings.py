@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "comrade.standing_orders",
     "comrade.commerce",
     "comrade.statements",
+    "django_structlog",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -171,13 +173,6 @@ SPECTACULAR_SETTINGS = {
 # Money
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "USD")
 MAX_TRANSACTION_AMOUNT = env_decimal("MAX_TRANSACTION_AMOUNT", "1000000.00")
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
 
 # HTTPS protections: on whenever DEBUG is off; each is turned off only by its own variable.
 # The proxy header is trusted only behind a proxy that sets it and strips it from clients (README).
@@ -329,3 +324,27 @@ WEBHOOK_REJECTED_RETENTION_DAYS = env_int("WEBHOOK_REJECTED_RETENTION_DAYS", 30)
 IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 7)  # Stripe keeps keys 24 hours
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
 RETENTION_JOB_SECONDS = env_int("RETENTION_JOB_SECONDS", 3600)
+
+# --- Logs and errors (issue 15; README "Running in production" > "Logs and errors") ---------------
+# JSON lines in production, readable text in development; request_id, user_id, transaction_token,
+# job and task ids ride along on every line (config/logging.py). Sentry only when SENTRY_DSN is set,
+# with money fields and secrets scrubbed before an event leaves (config/sentry.py).
+from config.logging import configure_structlog, logging_config  # noqa: E402
+from config.sentry import init_sentry  # noqa: E402
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+configure_structlog()
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = env_bool("LOG_CLIENT_IP", True)
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0)
+SENTRY_RELEASE = env_str("SENTRY_RELEASE")
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    release=SENTRY_RELEASE,
+)

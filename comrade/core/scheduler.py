@@ -9,13 +9,31 @@ SKIP LOCKED and a unique constraint per period).
 
 import logging
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
+import structlog
 from django.utils import timezone
 
 from comrade.core import jobs
 
 logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def job_log_context(name: str) -> Iterator[None]:
+    """Every log line of one job run carries the job's name and a run id of its own; what the
+    run bound (a transaction token) is dropped afterwards, so the next run starts clean. What
+    was bound before (a Celery task id) is kept."""
+    outer = structlog.contextvars.get_contextvars()
+    structlog.contextvars.bind_contextvars(job=name, job_run_id=uuid.uuid4().hex[:12])
+    try:
+        yield
+    finally:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(**outer)
 
 
 def execute(job: jobs.Job, now: datetime | None = None) -> int:
@@ -38,9 +56,10 @@ def run_jobs(now: datetime | None = None, *, last_run: dict[str, float] | None =
             continue
         if last_run is not None:
             last_run[job.name] = time.monotonic()
-        try:
-            results[job.name] = execute(job, now)
-        except Exception:
-            logger.exception("job %s failed; the other jobs go on", job.name)
-            results[job.name] = None
+        with job_log_context(job.name):
+            try:
+                results[job.name] = execute(job, now)
+            except Exception:
+                logger.exception("job %s failed; the other jobs go on", job.name)
+                results[job.name] = None
     return results

@@ -9,7 +9,8 @@ from comrade.core import jobs, scheduler
 @shared_task(name="comrade.core.tasks.run_job")
 def run_job(name: str) -> int:
     """Run one registered job now; an error fails the task, so Celery records it."""
-    return scheduler.execute(jobs.get(name))
+    with scheduler.job_log_context(name):
+        return scheduler.execute(jobs.get(name))
 
 
 @shared_task(name="comrade.core.tasks.run_all_jobs")

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -48,10 +49,13 @@ def webhook_receive(*, provider: str, headers: Mapping[str, str], body: bytes, p
     try:
         event = gateway.verify_webhook(headers=headers, body=body, path_secret=path_secret)
     except WebhookRejected as exc:
+        logger.warning("webhook from %s rejected: %s", provider, exc.reason)
         _record_rejected(provider, body, exc.reason)
         return Receipt(400, Verdict.REJECTED, exc.reason)
+    structlog.contextvars.bind_contextvars(webhook_provider=provider, webhook_event_id=event.event_id)
     record = _claim(provider, body, event)
     if record is None:
+        logger.info("webhook %s from %s: already received", event.event_id, provider)
         return Receipt(200, Verdict.DUPLICATE, "event already received")
     try:
         event = gateway.confirm_event(event)
@@ -66,6 +70,7 @@ def webhook_receive(*, provider: str, headers: Mapping[str, str], body: bytes, p
     WebhookEvent.objects.filter(pk=record.pk).update(
         verdict=verdict, reason=reason[:255], transaction=txn, event=event_to_json(event)
     )
+    logger.info("webhook %s from %s: %s", event.event_id, provider, verdict)
     return Receipt(200, verdict, reason)
 
 
@@ -114,6 +119,7 @@ def _apply(provider: str, event: Event):
             "webhook %s parked: no payment %s/%s yet", event.event_id, event.reference, event.provider_reference
         )
         return Verdict.PARKED, "no matching payment yet; applied when it is known", None
+    structlog.contextvars.bind_contextvars(transaction_token=payment.transaction.token)
     verdict, reason = event_apply(payment, event)
     return verdict, reason, payment.transaction
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import structlog
 from django.db import transaction
 from django.utils import timezone
 
@@ -134,9 +135,11 @@ def transition(txn: TransactionToken, to_status: str, *, reason: str = "", code:
 def transaction_open(**fields) -> TransactionToken:
     """Create a PENDING transaction (step 1: the token) with its first audit row. It is linked to
     the Idempotency-Key of the request that opened it, if any, so an interrupted request can be
-    told apart from one that never moved money."""
+    told apart from one that never moved money. Its token is bound to the log context, so every
+    later line of this request or job run can be found by it."""
     fields.setdefault("idempotency_record_id", current_idempotency_record_id())
     txn = TransactionToken.objects.create(status=Status.PENDING, **fields)
+    structlog.contextvars.bind_contextvars(transaction_token=txn.token)
     TransactionStatusChange.objects.create(transaction=txn, from_status="", to_status=Status.PENDING)
     return txn
 
