@@ -334,6 +334,8 @@ SCHEDULER_REQUIRED = env_bool("SCHEDULER_REQUIRED", not DEBUG)
 # /metrics answers a direct caller from these addresses or networks, or a bearer METRICS_TOKEN.
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Probes and scrapers talk plain http to gunicorn itself, not through the TLS proxy: no redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
 # Static files served by whitenoise under gunicorn: hashed and compressed by `collectstatic` in
 # production; the plain storage in development and tests, which need no collectstatic.
 STORAGES = {

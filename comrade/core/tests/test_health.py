@@ -116,3 +116,10 @@ def test_redis_is_checked_instead_of_the_cache_when_configured(client, settings)
 def test_a_browser_gets_html_and_format_json_wins(client):
     assert client.get("/health/", HTTP_ACCEPT="text/html")["Content-Type"].startswith("text/html")
     assert probe(client, "/health/?format=json", HTTP_ACCEPT="text/html")[0] == 200
+
+
+def test_probes_over_plain_http_are_not_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/payments/providers/").status_code == 301
+    assert probe(client)[0] == 200
+    assert client.get("/metrics").status_code == 200
