@@ -32,11 +32,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
     "django_filters",
     "drf_spectacular",
+    "health_check",
+    "django_prometheus",
     "comrade.core",
     "comrade.accounts",
     "comrade.ledger",
@@ -50,7 +53,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -58,6 +63,7 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -348,3 +354,26 @@ init_sentry(
     traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
     release=SENTRY_RELEASE,
 )
+
+# --- Operations: health, metrics, static files (issue 15; docs/operations-health.md) ---
+# /health/ checks the scheduler's heartbeat only where a scheduler must run (production default).
+SCHEDULER_REQUIRED = env_bool("SCHEDULER_REQUIRED", not DEBUG)
+# /metrics answers a direct caller from these addresses or networks, or a bearer METRICS_TOKEN.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Probes and scrapers talk plain http to gunicorn itself, not through the TLS proxy: no redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
+# Static files served by whitenoise under gunicorn: hashed and compressed by `collectstatic` in
+# production; the plain storage in development and tests, which need no collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "comrade.core.staticfiles.ForgivingManifestStaticFilesStorage"
+    },
+}
+# Development and the tests serve straight from the apps' static folders, no collectstatic (named
+# here because the test runner turns settings.DEBUG off, whitenoise's default for both).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG

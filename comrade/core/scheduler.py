@@ -17,7 +17,7 @@ from datetime import datetime
 import structlog
 from django.utils import timezone
 
-from comrade.core import jobs
+from comrade.core import heartbeat, jobs
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +37,17 @@ def job_log_context(name: str) -> Iterator[None]:
 
 
 def execute(job: jobs.Job, now: datetime | None = None) -> int:
-    """Run one job and return how many items it handled; its exceptions propagate."""
+    """Run one job and return how many items it handled; its exceptions propagate. Each run is
+    recorded in the job's heartbeat (comrade/core/heartbeat.py) for the health check."""
     now = now or timezone.now()
     started = time.monotonic()
-    count = job.run(now)
+    heartbeat.record_started(job.name, at=timezone.now())
+    try:
+        count = job.run(now)
+    except BaseException as error:
+        heartbeat.record_finished(job.name, at=timezone.now(), error=error)
+        raise
+    heartbeat.record_finished(job.name, at=timezone.now())
     level = logging.INFO if count else logging.DEBUG  # an idle tick every few seconds is not news
     logger.log(level, "job %s handled %s in %.2fs", job.name, count, time.monotonic() - started)
     return count

@@ -23,6 +23,7 @@ def test_the_apps_register_their_jobs():
     assert {"execute_standing_orders", "expire_pending_payments"} <= names
 
 
+@pytest.mark.django_db  # every run records its heartbeat (JobRun)
 def test_a_failing_job_is_logged_and_the_others_still_run(registry, caplog):
     seen = []
     registry.register("a_counts", lambda now: seen.append(now) or 3)
@@ -34,6 +35,7 @@ def test_a_failing_job_is_logged_and_the_others_still_run(registry, caplog):
     assert "job b_breaks failed" in caplog.text and "ZeroDivisionError" in caplog.text
 
 
+@pytest.mark.django_db  # every run records its heartbeat (JobRun)
 def test_with_memory_a_job_runs_again_only_after_its_interval(registry):
     runs = {"slow": 0, "fast": 0}
     registry.register("slow", lambda now: runs.__setitem__("slow", runs["slow"] + 1) or 1, every_seconds=3600)
@@ -44,6 +46,7 @@ def test_with_memory_a_job_runs_again_only_after_its_interval(registry):
     assert runs == {"slow": 1, "fast": 2}
 
 
+@pytest.mark.django_db  # every run records its heartbeat (JobRun)
 def test_execute_lets_the_error_through(registry):
     registry.register("breaks", lambda now: 1 / 0)
     with pytest.raises(ZeroDivisionError):
