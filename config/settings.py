@@ -35,6 +35,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # logins (issue 15)
+    "axes",  # logins (issue 15)
+    "django_otp",  # staff two-factor (issue 15)
+    "django_otp.plugins.otp_totp",  # staff two-factor (issue 15)
+    "django_otp.plugins.otp_static",  # staff two-factor (issue 15)
     "django_filters",
     "drf_spectacular",
     "comrade.core",
@@ -53,8 +58,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # staff two-factor (issue 15)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # logins (issue 15): keep last
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -321,3 +328,43 @@ WEBHOOK_REJECTED_RETENTION_DAYS = env_int("WEBHOOK_REJECTED_RETENTION_DAYS", 30)
 IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 7)  # Stripe keeps keys 24 hours
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
 RETENTION_JOB_SECONDS = env_int("RETENTION_JOB_SECONDS", 3600)
+
+
+# ---------------------------------------------------------------------------------------------
+# Logins and staff two-factor (issue 15; docs/operations-logins.md, README "Logins").
+# django-axes counts failed logins on the admin, /api-auth/login/ and /api/auth/token/ and locks
+# out one (email, client IP) pair after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_MINUTES;
+# a success resets the count. Locking the pair (not the account alone) keeps a stranger from
+# locking a user out of their own account from another address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "comrade.accounts.lockout.login_username"
+AXES_LOCKOUT_CALLABLE = "comrade.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "new_password"]
+# The client address axes counts by: set AXES_IPWARE_PROXY_COUNT to the number of trusted
+# proxies in front of gunicorn (1 behind one nginx), so X-Forwarded-For is read correctly.
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# Refresh tokens are single use: each refresh answers a new one and blacklists the old.
+SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] = True
+SIMPLE_JWT["BLACKLIST_AFTER_ROTATION"] = True
+SIMPLE_JWT["TOKEN_OBTAIN_SERIALIZER"] = "comrade.accounts.tokens.TokenObtainPairSerializer"
+
+# Password reset by email (POST /api/auth/password-reset/): links last PASSWORD_RESET_TIMEOUT.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 3600)
+PASSWORD_RESET_RATE = env_str("PASSWORD_RESET_RATE", "5/hour")  # per client address, each endpoint
+# Your app's reset page, with {uid} and {token} placeholders; empty: the email gives both values.
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL")
+
+# Staff two-factor: TOTP devices enrolled with `manage.py otp_enrol <email>`.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Comrade Pay")
