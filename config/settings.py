@@ -348,12 +348,10 @@ AXES_USERNAME_CALLABLE = "comrade.accounts.lockout.login_username"
 AXES_LOCKOUT_CALLABLE = "comrade.accounts.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "new_password"]
-# The client address axes counts by: set AXES_IPWARE_PROXY_COUNT to the number of trusted
-# proxies in front of gunicorn (1 behind one nginx), so X-Forwarded-For is read correctly.
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
-if AXES_IPWARE_PROXY_COUNT:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client address axes counts by: REMOTE_ADDR, or behind LOGIN_PROXY_COUNT trusted proxies that
+# each append to X-Forwarded-For, the address the outermost of them saw (never one the client wrote).
+LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "comrade.accounts.lockout.client_address"
 
 # Refresh tokens are single use: each refresh answers a new one and blacklists the old.
 SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] = True

@@ -18,6 +18,17 @@ def login_username(request, credentials: dict | None) -> str | None:
     return str(value).strip().lower() if value else None
 
 
+def client_address(request) -> str | None:
+    """X-Forwarded-For is read from the right: each of our LOGIN_PROXY_COUNT proxies appended the
+    address it saw, so the entry that many places from the end is the client as the outermost proxy
+    saw it. Entries further left were written by the client and are ignored."""
+    hops = settings.LOGIN_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR")
+
+
 def lockout_message() -> str:
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return f"Too many failed logins. Try again in {minutes} minutes or reset your password."

@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.test import Client
 from rest_framework.test import APIClient
 
+from comrade.accounts.lockout import client_address
 from comrade.accounts.models import User
 
 PASSWORD = "right-Pass-123"
@@ -19,8 +20,8 @@ def ann(db):
     return User.objects.create_user("ann@example.com", PASSWORD)
 
 
-def jwt_login(client, password, email="ann@example.com", ip="10.0.0.1"):
-    return client.post(TOKEN, {"email": email, "password": password}, format="json", REMOTE_ADDR=ip)
+def jwt_login(client, password, email="ann@example.com", ip="10.0.0.1", **headers):
+    return client.post(TOKEN, {"email": email, "password": password}, format="json", REMOTE_ADDR=ip, **headers)
 
 
 def test_jwt_endpoint_locks_out_after_the_limit_even_with_the_right_password(ann, settings):
@@ -93,3 +94,27 @@ def test_admin_login_locks_out(db, settings):
     assert response.status_code == 429 and response.json()["code"] == "locked_out"
     assert client.post("/admin/login/", {"username": "root@example.com", "password": PASSWORD}).status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("hops", "forwarded", "expected"),
+    [
+        (0, "6.6.6.6", "10.0.0.9"),  # no proxy: the header is the client's own words
+        (1, "8.8.8.8", "8.8.8.8"),  # one nginx appended the client it saw
+        (1, "6.6.6.6, 8.8.8.8", "8.8.8.8"),  # the client's forged entry is ignored
+        (2, "6.6.6.6, 8.8.8.8, 172.16.0.1", "8.8.8.8"),
+        (2, "8.8.8.8", "10.0.0.9"),  # fewer entries than proxies: not through them
+    ],
+)
+def test_the_client_address_behind_trusted_proxies(settings, rf, hops, forwarded, expected):
+    settings.LOGIN_PROXY_COUNT = hops
+    request = rf.post(TOKEN, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected
+
+
+def test_a_forged_forwarded_header_does_not_escape_the_lockout(ann, settings):
+    settings.LOGIN_PROXY_COUNT = 1
+    client = APIClient()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        jwt_login(client, "wrong", HTTP_X_FORWARDED_FOR=f"6.6.6.{n}, 8.8.8.8")
+    assert jwt_login(client, PASSWORD, HTTP_X_FORWARDED_FOR="7.7.7.7, 8.8.8.8").status_code == 429
