@@ -6,6 +6,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from comrade.accounts.tests.factories import UserFactory
+from comrade.accounts.tests.otp import device_of, otp_access_token
 from comrade.ledger.services import wallet_fund
 
 _real_connect = socket.socket.connect
@@ -53,11 +54,26 @@ def make_user(db):
 
 @pytest.fixture
 def client_for():
-    def make(user=None) -> APIClient:
+    """otp=True: the client holds a JWT issued with the user's one-time password, as the staff
+    money actions (fund, refunds) require."""
+
+    def make(user=None, *, otp: bool = False) -> APIClient:
         client = APIClient()
         if user is not None:
-            client.force_authenticate(user)
+            client.force_authenticate(user, token=otp_access_token(user) if otp else None)
         return client
+
+    return make
+
+
+@pytest.fixture
+def staff_with_otp(make_user):
+    """A staff user with an enrolled TOTP device; pass it to client_for(..., otp=True)."""
+
+    def make(**kwargs):
+        user = make_user(is_staff=True, **kwargs)
+        device_of(user)
+        return user
 
     return make
 

@@ -36,6 +36,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # logins (issue 15)
+    "axes",  # logins (issue 15)
+    "django_otp",  # staff two-factor (issue 15)
+    "django_otp.plugins.otp_totp",  # staff two-factor (issue 15)
+    "django_otp.plugins.otp_static",  # staff two-factor (issue 15)
     "django_filters",
     "drf_spectacular",
     "health_check",
@@ -60,10 +65,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # staff two-factor (issue 15)
     "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "axes.middleware.AxesMiddleware",  # logins (issue 15): after the others that handle the request
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: measures the whole response
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -377,3 +384,41 @@ STORAGES = {
 # here because the test runner turns settings.DEBUG off, whitenoise's default for both).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+
+# ---------------------------------------------------------------------------------------------
+# Logins and staff two-factor (issue 15; docs/operations-logins.md, README "Logins").
+# django-axes counts failed logins on the admin, /api-auth/login/ and /api/auth/token/ and locks
+# out one (email, client IP) pair after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_MINUTES;
+# a success resets the count. Locking the pair (not the account alone) keeps a stranger from
+# locking a user out of their own account from another address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "comrade.accounts.lockout.login_username"
+AXES_LOCKOUT_CALLABLE = "comrade.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "new_password"]
+# The client address axes counts by: REMOTE_ADDR, or behind LOGIN_PROXY_COUNT trusted proxies that
+# each append to X-Forwarded-For, the address the outermost of them saw (never one the client wrote).
+LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "comrade.accounts.lockout.client_address"
+
+# Refresh tokens are single use: each refresh answers a new one and blacklists the old.
+SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] = True
+SIMPLE_JWT["BLACKLIST_AFTER_ROTATION"] = True
+SIMPLE_JWT["TOKEN_OBTAIN_SERIALIZER"] = "comrade.accounts.tokens.TokenObtainPairSerializer"
+
+# Password reset by email (POST /api/auth/password-reset/): links last PASSWORD_RESET_TIMEOUT.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 3600)
+PASSWORD_RESET_RATE = env_str("PASSWORD_RESET_RATE", "5/hour")  # per client address, each endpoint
+# Your app's reset page, with {uid} and {token} placeholders; empty: the email gives both values.
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL")
+
+# Staff two-factor: TOTP devices enrolled with `manage.py otp_enrol <email>`.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Comrade Pay")

@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from comrade.core.health import HealthView
 from comrade.core.metrics import metrics_view
+
+# Staff two-factor: the admin asks for a one-time password as well as the password.
+admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -59,3 +59,26 @@ class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(write_only=True, max_length=4096, style={"input_type": "password"})
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)
+
+
+class OTPVerifySerializer(serializers.Serializer):
+    otp_token = serializers.CharField(max_length=16)
+
+
+class OTPVerifiedSerializer(serializers.Serializer):
+    otp_verified = serializers.BooleanField(read_only=True)
+    device = serializers.CharField(read_only=True)

@@ -4,6 +4,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from comrade.accounts.permissions import StaffOTPVerified
 from comrade.core.errors import Forbidden
 from comrade.core.idempotency import idempotent
 from comrade.ledger.models import PaymentProfile
@@ -46,7 +47,7 @@ class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         return Response(BalanceSerializer({"balance": profile_for(request.user).account.balance}).data)
 
     @extend_schema(request=FundSerializer, responses={201: TransactionSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser, StaffOTPVerified])
     @idempotent
     def fund(self, request, pk=None):
         profile = self.get_object()

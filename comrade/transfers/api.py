@@ -4,6 +4,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from comrade.accounts.permissions import StaffOTPVerified
 from comrade.core.idempotency import idempotent
 from comrade.core.pagination import NewestFirstCursorPagination
 from comrade.gateways.services import external_transaction_create, payment_cancel, refund_create
@@ -75,7 +76,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(TransactionSerializer(txn).data)
 
     @extend_schema(request=RefundSerializer, responses={201: TransactionSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser, StaffOTPVerified])
     @idempotent
     def refund(self, request, pk=None):
         data = RefundSerializer(data=request.data)

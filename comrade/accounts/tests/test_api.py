@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from comrade.accounts.models import User
+from comrade.accounts.tests.otp import current_code, device_of
 from comrade.ledger.models import PaymentProfile
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +71,11 @@ def test_session_login_works_for_browsable_api_and_superuser_has_wallet():
     admin = User.objects.create_superuser("root@example.com", "root-Pass-123")
     assert PaymentProfile.objects.filter(user=admin).exists()
     client = APIClient()
-    assert client.login(email="root@example.com", password="root-Pass-123")
+    credentials = {"username": "root@example.com", "password": "root-Pass-123"}
+    login = client.post("/api-auth/login/", credentials, format="multipart")
+    assert login.status_code == 302
     assert client.get("/payments/payment-profiles/").status_code == 200
+    assert client.get("/admin/ledger/transactiontoken/").status_code == 302  # the admin also wants OTP
+    verified = client.post("/api/auth/otp/verify/", {"otp_token": current_code(device_of(admin))})
+    assert verified.status_code == 200 and verified.data["otp_verified"] is True
     assert client.get("/admin/ledger/transactiontoken/").status_code == 200

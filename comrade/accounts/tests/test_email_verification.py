@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from comrade.accounts.models import User
 from comrade.accounts.services import email_verification_token
 from comrade.accounts.tests.factories import UserFactory
+from comrade.accounts.tests.otp import verify_session
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +226,7 @@ def test_seed_demo_users_are_verified(django_capture_on_commit_callbacks, settin
 def test_changing_the_email_in_the_admin_resets_verification(client, django_capture_on_commit_callbacks):
     admin = User.objects.create_superuser("root@example.com", "root-Pass-123")
     user = UserFactory(email="old@example.com")
-    client.force_login(admin)
+    verify_session(client, admin)
     form = client.get(f"/admin/accounts/user/{user.pk}/change/").context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
     data.update(

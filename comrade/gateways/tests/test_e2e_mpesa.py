@@ -39,8 +39,8 @@ def user(fake, make_user):
 
 
 @pytest.fixture
-def staff(client_for, make_user):
-    return client_for(make_user(is_staff=True))
+def staff(client_for, staff_with_otp):
+    return client_for(staff_with_otp(), otp=True)
 
 
 def checkout_id(txn: dict) -> str:

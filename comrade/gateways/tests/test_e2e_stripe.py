@@ -29,8 +29,8 @@ def fake(settings):
 
 
 @pytest.fixture
-def staff(client_for, make_user):
-    return client_for(make_user(is_staff=True))
+def staff(client_for, staff_with_otp):
+    return client_for(staff_with_otp(), otp=True)
 
 
 def intent_of(fake: FakeStripe, txn: dict) -> dict:

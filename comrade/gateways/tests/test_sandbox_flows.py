@@ -166,10 +166,10 @@ def test_stale_pending_payments_expire(user, deposit):
     assert balance_of(user) == Decimal("100.00")
 
 
-def test_staff_refunds_in_part_then_in_full(user, deposit, client_for, make_user, sandbox_webhook, api):
+def test_staff_refunds_in_part_then_in_full(user, deposit, client_for, staff_with_otp, sandbox_webhook, api):
     txn = deposit("40.00").data
     assert sandbox_webhook("payment.succeeded", event_data(txn)).status_code == 200
-    staff = client_for(make_user(is_staff=True))
+    staff = client_for(staff_with_otp(), otp=True)
     url = f"/payments/transactions/{txn['id']}/refund/"
     assert api.post(url, {"amount": "5.00"}).status_code == 403
     part = staff.post(url, {"amount": "15.00"})
@@ -185,14 +185,16 @@ def test_staff_refunds_in_part_then_in_full(user, deposit, client_for, make_user
     assert run_all() == []
 
 
-def test_refund_of_spent_money_is_refused_without_change(user, deposit, client_for, make_user, sandbox_webhook, api):
+def test_refund_of_spent_money_is_refused_without_change(
+    user, deposit, client_for, make_user, staff_with_otp, sandbox_webhook, api
+):
     txn = deposit("40.00").data
     sandbox_webhook("payment.succeeded", event_data(txn))
     bob = make_user()
     api.post(
         URL, {"receiver_id": bob.pk, "amount": "130.00", "payment_method": "INTERNAL", "transaction_type": "TRANSFER"}
     )
-    staff = client_for(make_user(is_staff=True))
+    staff = client_for(staff_with_otp(), otp=True)
     response = staff.post(f"/payments/transactions/{txn['id']}/refund/", {"amount": "40.00"})
     assert response.status_code == 400 and response.data["code"] == "insufficient_funds"
     assert balance_of(user) == Decimal("10.00") and LedgerAccount.objects.get(code="holding").balance == 0

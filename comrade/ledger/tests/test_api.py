@@ -33,11 +33,11 @@ def test_profile_list_is_staff_only_and_others_profiles_are_404(api, user, make_
     assert staff.get(f"/payments/payment-profiles/{other.payment_profile.pk}/").status_code == 200
 
 
-def test_fund_endpoint_is_staff_only(api, user, make_user, client_for):
+def test_fund_endpoint_is_staff_only(api, user, staff_with_otp, client_for):
     url = f"/payments/payment-profiles/{user.payment_profile.pk}/fund/"
     assert api.post(url, {"amount": "50.00"}).status_code == 403
     assert balance_of(user) == Decimal("100.00")
-    staff = client_for(make_user(is_staff=True))
+    staff = client_for(staff_with_otp(), otp=True)
     response = staff.post(url, {"amount": "50.00"})
     assert response.status_code == 201 and response.data["transaction_type"] == "FUNDING"
     assert balance_of(user) == Decimal("150.00")
