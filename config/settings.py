@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "django_filters",
     "drf_spectacular",
+    "pgtrigger",  # ops-db: ledger rules as triggers (PostgreSQL only)
+    "pghistory",  # ops-db: history of editable rows (PostgreSQL only)
     "comrade.core",
     "comrade.accounts",
     "comrade.ledger",
@@ -321,3 +323,10 @@ WEBHOOK_REJECTED_RETENTION_DAYS = env_int("WEBHOOK_REJECTED_RETENTION_DAYS", 30)
 IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 7)  # Stripe keeps keys 24 hours
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
 RETENTION_JOB_SECONDS = env_int("RETENTION_JOB_SECONDS", 3600)
+
+# --- ops-db: database rules as code and history of editable rows (issue 15) ---------------------
+# The ledger's triggers are declared on the models (django-pgtrigger) and installed by migrations
+# (ledger 0006), not at every migrate; history (django-pghistory) is kept by triggers too. Both are
+# PostgreSQL-only: on SQLite nothing is installed and the model layer alone guards the ledger.
+PGTRIGGER_MIGRATIONS = True
+PGTRIGGER_INSTALL_ON_MIGRATE = False
