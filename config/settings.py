@@ -330,3 +330,11 @@ RETENTION_JOB_SECONDS = env_int("RETENTION_JOB_SECONDS", 3600)
 # PostgreSQL-only: on SQLite nothing is installed and the model layer alone guards the ledger.
 PGTRIGGER_MIGRATIONS = True
 PGTRIGGER_INSTALL_ON_MIGRATE = False
+# History: the request's user and path are attached to every history row a request writes.
+# pghistory's context is PostgreSQL-only (it prefixes statements with set_config), so the
+# middleware is only added there; on SQLite the history tables stay empty.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "pghistory.middleware.HistoryMiddleware",
+    )

@@ -11,6 +11,7 @@ triggers and relies on the model layer.
 
 import uuid
 
+import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -56,9 +57,18 @@ class LedgerAccount(models.Model):
         return self.code
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    fields=["user", "payment_methods", "default_payment_method"],
+    model_name="PaymentProfileEvent",
+    append_only=True,
+)
 class PaymentProfile(models.Model):
     """A user's wallet. `comrade_balance`, `total_sent` and `total_received` are the wallet ledger
-    account's cached balance, total debits and total credits (CHECK balance >= 0 lives there)."""
+    account's cached balance, total debits and total credits (CHECK balance >= 0 lives there).
+    Every change of the saved payment methods is kept in PaymentProfileEvent (PostgreSQL only)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_profile")
     account = models.OneToOneField(LedgerAccount, on_delete=models.PROTECT, related_name="profile")
