@@ -1,14 +1,27 @@
 """The ledger's rules in PostgreSQL (pgtrigger, declared on the models): raw SQL that goes around
 the models is refused, and what the services do still passes. SQLite installs no triggers."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.test import override_settings
+from django.utils import timezone
 
-from comrade.ledger.models import ALLOWED_TRANSITIONS, LedgerEntry, TransactionStatusChange, TransactionToken
-from comrade.ledger.services import transaction_open, transition
+from comrade.core.models import IdempotencyRecord
+from comrade.core.retention import purge_idempotency_records
+from comrade.ledger.checks import run_all
+from comrade.ledger.models import (
+    ALLOWED_TRANSITIONS,
+    LedgerAccount,
+    LedgerEntry,
+    TransactionStatusChange,
+    TransactionToken,
+)
+from comrade.ledger.selectors import balance_of
+from comrade.ledger.services import Leg, settle, system_account, transaction_open, transition, wallet_account_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -171,3 +184,21 @@ def test_a_database_migrated_through_the_hand_written_guards_ends_with_the_same_
     executor = MigrationExecutor(connection)
     executor.migrate(latest)
     test_the_hand_written_triggers_are_replaced_by_pgtrigger()
+
+
+@override_settings(IDEMPOTENCY_RETENTION_DAYS=7)
+def test_purging_an_old_key_of_a_completed_transaction_keeps_the_transaction_and_its_entries(make_user):
+    """The key's FK is SET_NULL: the purge updates the transaction row, which the token and status
+    triggers must let through, and the entries stay as they were."""
+    user = make_user()
+    key = IdempotencyRecord.objects.create(user=user, key="old", fingerprint="f" * 64, response_status=201)
+    IdempotencyRecord.objects.filter(pk=key.pk).update(created_at=timezone.now() - timedelta(days=8))
+    txn = transaction_open(sender=user, receiver=user, amount=Decimal("3.00"), idempotency_record_id=key.pk)
+    funding = system_account(LedgerAccount.Kind.FUNDING).pk
+    settle(txn, [Leg(funding, Decimal("-3.00")), Leg(wallet_account_id(user), Decimal("3.00"))])
+
+    assert purge_idempotency_records(timezone.now()) == 1
+    txn.refresh_from_db()
+    assert (txn.idempotency_record_id, txn.status) == (None, "COMPLETED")
+    assert sorted(txn.entries.values_list("amount", flat=True)) == [Decimal("-3.00"), Decimal("3.00")]
+    assert balance_of(user) == Decimal("3.00") and run_all() == []
