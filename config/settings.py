@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "health_check",
     "django_prometheus",
+    "pgtrigger",  # ops-db: ledger rules as triggers (PostgreSQL only)
+    "pghistory",  # ops-db: history of editable rows (PostgreSQL only)
     "comrade.core",
     "comrade.accounts",
     "comrade.ledger",
@@ -422,3 +424,17 @@ PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL")
 
 # Staff two-factor: TOTP devices enrolled with `manage.py otp_enrol <email>`.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Comrade Pay")
+# --- ops-db: database rules as code and history of editable rows (issue 15) ---------------------
+# The ledger's triggers are declared on the models (django-pgtrigger) and installed by migrations
+# (ledger 0006), not at every migrate; history (django-pghistory) is kept by triggers too. Both are
+# PostgreSQL-only: on SQLite nothing is installed and the model layer alone guards the ledger.
+PGTRIGGER_MIGRATIONS = True
+PGTRIGGER_INSTALL_ON_MIGRATE = False
+# History: the request's user and path are attached to every history row a request writes.
+# pghistory's context is PostgreSQL-only (it prefixes statements with set_config), so the
+# middleware is only added there; on SQLite the history tables stay empty.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "pghistory.middleware.HistoryMiddleware",
+    )

@@ -1,3 +1,4 @@
+import pghistory
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -19,7 +20,18 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    fields=["is_staff", "is_superuser", "is_active"],
+    model_name="UserAccessEvent",
+    append_only=True,
+)
 class User(AbstractBaseUser, PermissionsMixin):
+    """History (PostgreSQL only, django-pghistory): every change of the staff flags is kept in
+    UserAccessEvent, with who made it when it came through a request."""
+
     email = models.EmailField(unique=True)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)

@@ -8,6 +8,7 @@ entries. The targets of a group never claim more than its pot holds.
 
 import secrets
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -20,6 +21,33 @@ def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# A group's settings; the pot and the timestamps are left out (money is in the ledger).
+GROUP_HISTORY_FIELDS = [
+    "name",
+    "description",
+    "admin",
+    "group_type",
+    "target_amount",
+    "currency",
+    "deadline",
+    "is_active",
+    "is_open",
+    "closed_at",
+    "rotation_cycle",
+    "approvals_required",
+    "rotation_requires_full_round",
+    "rotation_auto",
+]
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    fields=GROUP_HISTORY_FIELDS,
+    model_name="PaymentGroupEvent",
+    append_only=True,
+)
 class PaymentGroups(models.Model):
     class GroupType(models.TextChoices):
         SAVINGS = "SAVINGS"
@@ -80,6 +108,14 @@ class PaymentGroups(models.Model):
         return self.closed_at is not None
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    fields=["group", "user", "role", "payout_position"],
+    model_name="GroupMemberEvent",
+    append_only=True,
+)
 class GroupMembers(models.Model):
     class Role(models.TextChoices):
         ADMIN = "ADMIN"

@@ -2,13 +2,17 @@
 
 Invariant: the entries of one transaction sum to zero, and an account's cached balance equals
 the sum of its entries. Entries are append-only. The database enforces what it can (CHECKs on
-balances and amounts, unique tokens, and on PostgreSQL triggers that refuse UPDATE/DELETE of
-entries and a deferred check that each transaction's entries sum to zero at COMMIT);
-`manage.py verify_ledger` checks the rest.
+balances and amounts, unique tokens, and on PostgreSQL the triggers declared below with
+django-pgtrigger: entries and the audit trail refuse UPDATE/DELETE, a token never changes, a
+status follows ALLOWED_TRANSITIONS, and a deferred check refuses at COMMIT a transaction whose
+entries do not sum to zero); `manage.py verify_ledger` checks the rest. SQLite installs no
+triggers and relies on the model layer.
 """
 
 import uuid
 
+import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -53,9 +57,18 @@ class LedgerAccount(models.Model):
         return self.code
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    fields=["user", "payment_methods", "default_payment_method"],
+    model_name="PaymentProfileEvent",
+    append_only=True,
+)
 class PaymentProfile(models.Model):
     """A user's wallet. `comrade_balance`, `total_sent` and `total_received` are the wallet ledger
-    account's cached balance, total debits and total credits (CHECK balance >= 0 lives there)."""
+    account's cached balance, total debits and total credits (CHECK balance >= 0 lives there).
+    Every change of the saved payment methods is kept in PaymentProfileEvent (PostgreSQL only)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_profile")
     account = models.OneToOneField(LedgerAccount, on_delete=models.PROTECT, related_name="profile")
@@ -105,6 +118,57 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 
 class IllegalTransition(Exception):
     pass
+
+
+def _refuse_change(name: str) -> pgtrigger.Trigger:
+    """A trigger that refuses UPDATE and DELETE with the ledger's own message (append-only)."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update | pgtrigger.Delete,
+        func="RAISE EXCEPTION '% on % is not allowed: the ledger is append-only', TG_OP, TG_TABLE_NAME;",
+    )
+
+
+def _allowed_pairs() -> str:
+    """ALLOWED_TRANSITIONS as a PostgreSQL text[] literal of 'FROM:TO' pairs, sorted so the
+    generated SQL (and so the migration) is stable."""
+    pairs = sorted(f"{old}:{new}" for old, targets in ALLOWED_TRANSITIONS.items() for new in targets)
+    return "'{" + ",".join(pairs) + "}'::text[]"
+
+
+def _status_machine() -> pgtrigger.Trigger:
+    """ALLOWED_TRANSITIONS in the database, so raw SQL cannot skip a step (PENDING -> COMPLETED)
+    or revive a final status (FAILED -> COMPLETED). A change of `status` is accepted when it is one
+    allowed step, or when the audit trail already holds every step from the old status to the new
+    one, each allowed: the hot path (`services._advance`) writes those rows, then the status once."""
+    return pgtrigger.Trigger(
+        name="status_machine",
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update,
+        condition=pgtrigger.AnyChange("status"),
+        declare=[("step", "record"), ("at", "text")],
+        func=f"""
+            IF OLD.status || ':' || NEW.status = ANY({_allowed_pairs()}) THEN
+                RETURN NEW;
+            END IF;
+            at := OLD.status;
+            FOR step IN SELECT from_status, to_status FROM ledger_transactionstatuschange
+                WHERE transaction_id = NEW.id AND id > (
+                    SELECT MAX(id) FROM ledger_transactionstatuschange
+                    WHERE transaction_id = NEW.id AND to_status = OLD.status)
+                ORDER BY id
+            LOOP
+                EXIT WHEN step.from_status <> at OR NOT (at || ':' || step.to_status = ANY({_allowed_pairs()}));
+                at := step.to_status;
+            END LOOP;
+            IF at IS DISTINCT FROM NEW.status THEN
+                RAISE EXCEPTION 'transaction % may not go from % to %: not a step of ALLOWED_TRANSITIONS',
+                    OLD.token, OLD.status, NEW.status;
+            END IF;
+            RETURN NEW;
+        """,
+    )
 
 
 class FailureCode:
@@ -170,6 +234,16 @@ class TransactionToken(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
         ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="token_immutable",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("token"),
+                func="RAISE EXCEPTION 'transaction token % is immutable', OLD.token;",
+            ),
+            _status_machine(),
+        ]
         indexes = [
             models.Index(fields=["sender"]),
             models.Index(fields=["receiver"]),
@@ -216,6 +290,7 @@ class TransactionStatusChange(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["transaction", "id"])]
+        triggers = [_refuse_change("status_change_append_only")]
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -239,6 +314,24 @@ class LedgerEntry(models.Model):
         verbose_name_plural = "ledger entries"
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_amount_not_zero")]
         indexes = [models.Index(fields=["account", "id"], name="entry_account_id")]
+        triggers = [
+            _refuse_change("entry_append_only"),
+            pgtrigger.Trigger(
+                name="journal_balanced",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                timing=pgtrigger.Deferred,
+                declare=[("total", "numeric")],
+                func="""
+                    SELECT COALESCE(SUM(amount), 0) INTO total FROM ledger_ledgerentry
+                        WHERE transaction_id = NEW.transaction_id;
+                    IF total <> 0 THEN
+                        RAISE EXCEPTION 'entries of transaction % sum to %, not zero', NEW.transaction_id, total;
+                    END IF;
+                    RETURN NULL;
+                """,
+            ),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -157,8 +157,10 @@ def settle(txn: TransactionToken, legs: Sequence[Leg]) -> TransactionToken:
 
 
 def _advance(txn: TransactionToken, path: Sequence[str]) -> TransactionToken:
-    """Walk the state machine through `path`, checking every step, then write the transaction
-    once and its audit rows in one insert (the hot path of every internal payment)."""
+    """Walk the state machine through `path`, checking every step, then write its audit rows in
+    one insert and the transaction once (the hot path of every internal payment). The rows go
+    first: on PostgreSQL the status_machine trigger accepts a multi-step jump only when the audit
+    trail already holds each step."""
     changes = []
     for to_status in path:
         if to_status not in ALLOWED_TRANSITIONS[txn.status]:
@@ -167,11 +169,11 @@ def _advance(txn: TransactionToken, path: Sequence[str]) -> TransactionToken:
         txn.status = to_status
     now = timezone.now()
     txn.verification_date = now if Status.VERIFIED in path else txn.verification_date
+    TransactionStatusChange.objects.bulk_create(changes)  # first: the status trigger reads them
     TransactionToken.objects.filter(pk=txn.pk).update(
         status=txn.status, verification_date=txn.verification_date, updated_at=now
     )
     txn._stored = {"token": txn.token, "status": txn.status}
-    TransactionStatusChange.objects.bulk_create(changes)
     return txn
 
 

@@ -7,6 +7,7 @@ it runs (the period's 00:00 UTC, or a retry time); both are NULL exactly when th
 active.
 """
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -14,7 +15,32 @@ from django.db.models import F, Q
 from comrade.core.money import money_model_field
 from comrade.ledger.models import TransactionToken
 
+# The terms and the state of an order; the scheduler's bookkeeping (next_*, last_executed) is left
+# out, since StandingOrderExecution already records every run.
+HISTORY_FIELDS = [
+    "user",
+    "recipient",
+    "group",
+    "amount",
+    "frequency",
+    "payment_method",
+    "description",
+    "start_date",
+    "end_date",
+    "status",
+    "status_reason",
+    "is_active",
+]
 
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    fields=HISTORY_FIELDS,
+    model_name="StandingOrderEvent",
+    append_only=True,
+)
 class StandingOrder(models.Model):
     class Frequency(models.TextChoices):
         DAILY = "DAILY"
