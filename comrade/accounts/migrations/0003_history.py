@@ -7,21 +7,7 @@ import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
-
-def _baseline(table, event_table, columns):
-    """Snapshot the rows that exist when history starts (label "baseline"), so their first change
-    shows the old value too. PostgreSQL only, like the history triggers."""
-    cols = ", ".join(columns)
-
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            with schema_editor.connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {event_table} (pgh_created_at, pgh_label, pgh_obj_id, {cols})"
-                    f" SELECT NOW(), 'baseline', id, {cols} FROM {table}"
-                )
-
-    return apply
+from comrade.core.history import baseline_snapshot
 
 
 class Migration(migrations.Migration):
@@ -72,5 +58,5 @@ class Migration(migrations.Migration):
             model_name='useraccessevent',
             trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='e28b17f93c5c69992f28cbc97b3e48383b6745f9', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_d1c00', table='accounts_useraccessevent', when='BEFORE')),
         ),
-        migrations.RunPython(_baseline("accounts_user", "accounts_useraccessevent", ['is_staff', 'is_superuser', 'is_active']), migrations.RunPython.noop),
+        migrations.RunPython(baseline_snapshot("accounts_user", "accounts_useraccessevent", ['is_staff', 'is_superuser', 'is_active']), migrations.RunPython.noop),
     ]

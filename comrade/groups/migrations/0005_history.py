@@ -7,21 +7,7 @@ import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
-
-def _baseline(table, event_table, columns):
-    """Snapshot the rows that exist when history starts (label "baseline"), so their first change
-    shows the old value too. PostgreSQL only, like the history triggers."""
-    cols = ", ".join(columns)
-
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            with schema_editor.connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {event_table} (pgh_created_at, pgh_label, pgh_obj_id, {cols})"
-                    f" SELECT NOW(), 'baseline', id, {cols} FROM {table}"
-                )
-
-    return apply
+from comrade.core.history import baseline_snapshot
 
 
 class Migration(migrations.Migration):
@@ -137,6 +123,6 @@ class Migration(migrations.Migration):
             model_name='paymentgroupevent',
             trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='07ed0dce1ef2f39502820680a25dc0c7eecdc20f', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_2168c', table='groups_paymentgroupevent', when='BEFORE')),
         ),
-        migrations.RunPython(_baseline("groups_paymentgroups", "groups_paymentgroupevent", ['name', 'description', 'admin_id', 'group_type', 'target_amount', 'currency', 'deadline', 'is_active', 'is_open', 'closed_at', 'rotation_cycle', 'approvals_required', 'rotation_requires_full_round', 'rotation_auto']), migrations.RunPython.noop),
-        migrations.RunPython(_baseline("groups_groupmembers", "groups_groupmemberevent", ['group_id', 'user_id', 'role', 'payout_position']), migrations.RunPython.noop),
+        migrations.RunPython(baseline_snapshot("groups_paymentgroups", "groups_paymentgroupevent", ['name', 'description', 'admin_id', 'group_type', 'target_amount', 'currency', 'deadline', 'is_active', 'is_open', 'closed_at', 'rotation_cycle', 'approvals_required', 'rotation_requires_full_round', 'rotation_auto']), migrations.RunPython.noop),
+        migrations.RunPython(baseline_snapshot("groups_groupmembers", "groups_groupmemberevent", ['group_id', 'user_id', 'role', 'payout_position']), migrations.RunPython.noop),
     ]

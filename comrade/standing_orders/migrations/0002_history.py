@@ -7,21 +7,7 @@ import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
-
-def _baseline(table, event_table, columns):
-    """Snapshot the rows that exist when history starts (label "baseline"), so their first change
-    shows the old value too. PostgreSQL only, like the history triggers."""
-    cols = ", ".join(columns)
-
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            with schema_editor.connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {event_table} (pgh_created_at, pgh_label, pgh_obj_id, {cols})"
-                    f" SELECT NOW(), 'baseline', id, {cols} FROM {table}"
-                )
-
-    return apply
+from comrade.core.history import baseline_snapshot
 
 
 class Migration(migrations.Migration):
@@ -95,5 +81,5 @@ class Migration(migrations.Migration):
             model_name='standingorderevent',
             trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='06e5a68cf6be8842e49e9650152c164b2ac003ae', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_8704b', table='standing_orders_standingorderevent', when='BEFORE')),
         ),
-        migrations.RunPython(_baseline("standing_orders_standingorder", "standing_orders_standingorderevent", ['user_id', 'recipient_id', 'group_id', 'amount', 'frequency', 'payment_method', 'description', 'start_date', 'end_date', 'status', 'status_reason', 'is_active']), migrations.RunPython.noop),
+        migrations.RunPython(baseline_snapshot("standing_orders_standingorder", "standing_orders_standingorderevent", ['user_id', 'recipient_id', 'group_id', 'amount', 'frequency', 'payment_method', 'description', 'start_date', 'end_date', 'status', 'status_reason', 'is_active']), migrations.RunPython.noop),
     ]
