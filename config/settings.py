@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "comrade.standing_orders",
     "comrade.commerce",
     "comrade.statements",
+    "comrade.web",  # the web app for people (issue 11)
     "django_structlog",
 ]
 
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "comrade.web.context_processors.currency",
             ]
         },
     }
@@ -438,3 +440,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
         "pghistory.middleware.HistoryMiddleware",
     )
+
+# --- The web app (issue 11; comrade/web) ---
+LOGIN_URL = "auth:login"
+LOGIN_REDIRECT_URL = "wallet:home"
+LOGOUT_REDIRECT_URL = "auth:login"

@@ -23,4 +23,5 @@ urlpatterns = [
     path("payments/", include("comrade.groups.urls")),
     path("payments/", include("comrade.standing_orders.urls")),
     path("payments/", include("comrade.commerce.urls")),
+    path("", include("comrade.web.urls")),
 ]

@@ -23,7 +23,9 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 
@@ -73,7 +75,7 @@ def _wait_for_answer(record: IdempotencyRecord) -> IdempotencyRecord | None:
     return record
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[int, object]:
     if record.fingerprint != fingerprint:
         raise ApplicationError(
             "idempotency_key_reused",
@@ -90,9 +92,7 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
             "check your transactions before retrying with a new key.",
             status_code=409,
         )
-    response = Response(record.response_body, status=record.response_status)
-    response["Idempotent-Replayed"] = "true"
-    return response
+    return record.response_status, record.response_body
 
 
 def _marked(record: IdempotencyRecord) -> bool:
@@ -138,9 +138,45 @@ def _interrupted(record: IdempotencyRecord) -> None:
     )
 
 
-def _store(record: IdempotencyRecord, response: Response) -> None:
-    body = json.loads(JSONRenderer().render(response.data) or b"null")
-    IdempotencyRecord.objects.filter(pk=record.pk).update(response_status=response.status_code, response_body=body)
+@dataclass(frozen=True)
+class Once:
+    """What `run_once` gives back: the stored answer, and the work's own result on the first run
+    (None on a replay)."""
+
+    status: int
+    body: object
+    replayed: bool
+    result: object = None
+
+
+def run_once(
+    *, user, key: str, fingerprint: str, work: Callable[[], object], answer: Callable[[object], tuple[int, object]]
+) -> Once:
+    """Run `work` once per (user, key): the API's Idempotency-Key and the web forms' issued key.
+    `answer(result)` turns the work's result into the (status, JSON body) a retry replays."""
+    record, created = _claim(user, key, fingerprint)
+    if not created:
+        try:
+            return Once(*_replay(record, fingerprint), replayed=True)
+        except _RunAgain:
+            record, created = _claim(user, key, fingerprint)
+            if not created:
+                return Once(*_replay(record, fingerprint), replayed=True)
+    context = _current_record.set(record.pk)
+    try:
+        result = work()
+    except BaseException:
+        _release_or_keep(record)
+        raise
+    finally:
+        _current_record.reset(context)
+    status, body = answer(result)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(response_status=status, response_body=body)
+    return Once(status, body, replayed=False, result=result)
+
+
+def _drf_answer(response: Response) -> tuple[int, object]:
+    return response.status_code, json.loads(JSONRenderer().render(response.data) or b"null")
 
 
 def idempotent(view_method):
@@ -153,24 +189,17 @@ def idempotent(view_method):
             return view_method(self, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             raise ApplicationError("invalid_idempotency_key", f"{HEADER} is longer than {MAX_KEY_LENGTH}.")
-        fingerprint = _fingerprint(request)
-        record, created = _claim(request.user, key, fingerprint)
-        if not created:
-            try:
-                return _replay(record, fingerprint)
-            except _RunAgain:
-                record, created = _claim(request.user, key, fingerprint)
-                if not created:
-                    return _replay(record, fingerprint)
-        context = _current_record.set(record.pk)
-        try:
-            response = view_method(self, request, *args, **kwargs)
-        except BaseException:
-            _release_or_keep(record)
-            raise
-        finally:
-            _current_record.reset(context)
-        _store(record, response)
+        once = run_once(
+            user=request.user,
+            key=key,
+            fingerprint=_fingerprint(request),
+            work=lambda: view_method(self, request, *args, **kwargs),
+            answer=_drf_answer,
+        )
+        if not once.replayed:
+            return once.result
+        response = Response(once.body, status=once.status)
+        response["Idempotent-Replayed"] = "true"
         return response
 
     return wrapper

@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def currency(request):
+    return {"currency": settings.DEFAULT_CURRENCY}

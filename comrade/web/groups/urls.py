@@ -1,0 +1,5 @@
+from django.urls import path
+
+from comrade.web.placeholder import coming
+
+urlpatterns = [path("", coming, name="list")]
