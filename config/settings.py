@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "comrade.standing_orders",
     "comrade.commerce",
     "comrade.statements",
+    "comrade.bank",  # bank transfers on ISO 20022 files (issue 14)
     "comrade.web",  # the web app for people (issue 11)
     "django_structlog",
 ]

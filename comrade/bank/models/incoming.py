@@ -1,0 +1,1 @@
+"""Imported bank statements, their entries and the exceptions queue (incoming side)."""

@@ -1,0 +1,1 @@
+"""Saved bank accounts and pain.001 payment files (outgoing side)."""
