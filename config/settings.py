@@ -278,6 +278,15 @@ if SANDBOX_PAYMENTS_ENABLED and not DEBUG:
             if credential
         ],
     )
+# Bank transfers, incoming side (docs/external_payments.md, "Bank transfers"): the platform's own
+# account that customers pay into (shown with each wallet's RF reference), where the statement
+# job reads files from ("" = the job does nothing), and the largest statement file accepted.
+BANK_ACCOUNT_NAME = env_str("BANK_ACCOUNT_NAME", "Comrade Pay (development)" if DEBUG else "")
+BANK_ACCOUNT_IBAN = env_str("BANK_ACCOUNT_IBAN", "DE89370400440532013000" if DEBUG else "")
+BANK_ACCOUNT_BIC = env_str("BANK_ACCOUNT_BIC", "COBADEFFXXX" if DEBUG else "")
+BANK_STATEMENT_INBOX = env_str("BANK_STATEMENT_INBOX")
+BANK_STATEMENT_MAX_BYTES = env_int("BANK_STATEMENT_MAX_BYTES", 10 * 1024 * 1024)
+BANK_STATEMENT_JOB_SECONDS = env_int("BANK_STATEMENT_JOB_SECONDS", 300)
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
 EXTERNAL_PAYMENT_TTL_MINUTES = env_int("EXTERNAL_PAYMENT_TTL_MINUTES", 60)
 

@@ -7,3 +7,14 @@ class BankConfig(AppConfig):
 
     name = "comrade.bank"
     label = "bank"
+
+    def ready(self):
+        from django.conf import settings
+
+        from comrade.bank import checks  # noqa: F401 - checks register on import
+        from comrade.bank.jobs import statements_inbox_import
+        from comrade.core import jobs
+
+        jobs.register(
+            "import_bank_statements", statements_inbox_import, every_seconds=settings.BANK_STATEMENT_JOB_SECONDS
+        )

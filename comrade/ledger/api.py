@@ -5,6 +5,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from comrade.accounts.permissions import StaffOTPVerified
+from comrade.bank.api import BankDetailsSerializer
+from comrade.bank.selectors import bank_details
 from comrade.core.errors import Forbidden
 from comrade.core.idempotency import idempotent
 from comrade.ledger.models import PaymentProfile
@@ -80,6 +82,13 @@ class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         data.is_valid(raise_exception=True)
         profile = payment_method_set_default(profile=profile_for(request.user), **data.validated_data)
         return Response(PaymentProfileSerializer(profile_for(profile.user)).data)
+
+    @extend_schema(responses={200: BankDetailsSerializer})
+    @action(detail=False, pagination_class=None)
+    def bank_details(self, request):
+        """Where to send a bank transfer to top up my wallet, and the RF reference to quote."""
+        details = bank_details(profile=profile_for(request.user))
+        return Response(BankDetailsSerializer(details).data)
 
     @statements.statement_schema(group=False)
     @action(detail=False, pagination_class=None, content_negotiation_class=statements.StatementNegotiation)

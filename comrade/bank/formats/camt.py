@@ -74,7 +74,8 @@ def _kind_and_namespace(root: ET.Element) -> tuple[str, str]:
         raise refuse("unknown_format", f"Unknown document {root.tag!r}: expected a camt.053 or camt.054 Document.")
     kind, version = match.groups()
     if version not in VERSIONS:
-        raise refuse("unknown_version", f"{kind}.001.{version} is not a version we read ({', '.join(sorted(VERSIONS))}).")
+        known = ", ".join(sorted(VERSIONS))
+        raise refuse("unknown_version", f"{kind}.001.{version} is not a version we read ({known}).")
     return kind, root.tag[: -len("Document")]
 
 
@@ -192,4 +193,3 @@ class _Reader:
             return date.fromisoformat(text[:10])
         except ValueError:
             raise refuse("invalid_file", f"Entry {reference}: {text!r} is not a date.") from None
-

@@ -16,7 +16,10 @@ from comrade.bank.formats.checks import check_statement, compact_iban, parse_amo
 from comrade.bank.formats.statement import Direction, Statement, StatementLine
 
 RETURN_GVC = {"159", "160", "169"}  # SEPA credit transfer return, direct debit return/reject
-RETURN_CODE = re.compile(r"\b(AC0[1-6]|AC13|AG0[12]|AM0[1-9]|BE0[1-7]|MD0[1-7]|MS0[23]|RC01|RR0[1-4]|FF01|DUPL|FOCR|TECH|FRAD|CNOR|DNOR|ERIN|RUTA|NOAS|NOOR)\b")
+RETURN_CODE = re.compile(
+    r"\b(AC0[1-6]|AC13|AG0[12]|AM0[1-9]|BE0[1-7]|MD0[1-7]|MS0[23]|RC01|RR0[1-4]|FF01"
+    r"|DUPL|FOCR|TECH|FRAD|CNOR|DNOR|ERIN|RUTA|NOAS|NOOR)\b"
+)
 EREF = re.compile(r"EREF\+(\S{1,35})")
 NOT_PROVIDED = {"NONREF", "NOTPROVIDED", ""}
 
