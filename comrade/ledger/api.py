@@ -1,5 +1,5 @@
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -83,7 +83,12 @@ class PaymentProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         profile = payment_method_set_default(profile=profile_for(request.user), **data.validated_data)
         return Response(PaymentProfileSerializer(profile_for(profile.user)).data)
 
-    @extend_schema(responses={200: BankDetailsSerializer})
+    @extend_schema(
+        responses={
+            200: BankDetailsSerializer,
+            404: OpenApiResponse(description="Bank transfers are not configured (`bank_transfers_disabled`)."),
+        }
+    )
     @action(detail=False, pagination_class=None)
     def bank_details(self, request):
         """Where to send a bank transfer to top up my wallet, and the RF reference to quote."""
