@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from comrade.bank.models import BankEntry, BankException, BankStatement
 from comrade.bank.services.exceptions import exception_assign, exception_dismiss, exception_return
-from comrade.bank.services.statements import statement_file_import
+from comrade.bank.services.statements import statement_file_import, statement_size_check
 from comrade.core.admin import ReadOnlyAdmin
 from comrade.core.errors import ApplicationError
 
@@ -71,6 +71,7 @@ class BankStatementAdmin(ReadOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                statement_size_check(size=upload.size)
                 result = statement_file_import(
                     data=upload.read(), filename=upload.name, imported_by=request.user, source="admin"
                 )

@@ -1,7 +1,6 @@
 """Staff API of the incoming bank side: upload a statement file, and work the exceptions queue.
 Every endpoint needs staff with a one-time password (StaffOTPVerified), as every money action."""
 
-from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 from comrade.accounts.permissions import StaffOTPVerified
 from comrade.bank.models import BankEntry, BankException, BankStatement
 from comrade.bank.services.exceptions import exception_assign, exception_dismiss, exception_return
-from comrade.bank.services.statements import statement_file_import
+from comrade.bank.services.statements import statement_file_import, statement_size_check
 from comrade.core.errors import field_error
 from comrade.core.fields import IdField
 
@@ -140,8 +139,7 @@ class BankStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         upload = request.FILES.get("file")
         if upload is None:
             raise field_error("file", "Attach the statement file as `file`.", code="required")
-        if upload.size > _max_bytes():
-            raise field_error("file", f"The file is larger than {_max_bytes()} bytes.", code="file_too_large")
+        statement_size_check(size=upload.size)
         result = statement_file_import(
             data=upload.read(), filename=upload.name or "", imported_by=request.user, source="api"
         )
@@ -195,7 +193,3 @@ def _valid(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _max_bytes() -> int:
-    return settings.BANK_STATEMENT_MAX_BYTES

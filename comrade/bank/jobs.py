@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from comrade.bank.services.statements import statement_file_import
+from comrade.bank.services.statements import statement_file_import, statement_size_check
 from comrade.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -41,10 +41,7 @@ def _import_one(inbox: Path, path: Path, now: datetime) -> int:
     except FileNotFoundError:
         return 0  # another scheduler claimed it first
     try:
-        if claimed.stat().st_size > settings.BANK_STATEMENT_MAX_BYTES:
-            raise ApplicationError(
-                "file_too_large", f"The file is larger than {settings.BANK_STATEMENT_MAX_BYTES} bytes."
-            )
+        statement_size_check(size=claimed.stat().st_size)
         result = statement_file_import(data=claimed.read_bytes(), filename=path.name, imported_by=None, source="inbox")
     except ApplicationError as exc:
         _fail(inbox, claimed, f"{exc.code}: {exc.message}")

@@ -60,16 +60,21 @@ def statement_file_import(*, data: bytes, filename: str, imported_by, source: st
 
 def statement_read(*, data: bytes, filename: str = "") -> Statement:
     """Detect the format from the content (not the file name) and read it."""
-    if not data or not data.strip():
+    statement_size_check(size=len(data))
+    if not data.strip():
         raise refuse("empty_file", "The file is empty.")
-    if len(data) > settings.BANK_STATEMENT_MAX_BYTES:
-        raise refuse("file_too_large", f"The file is larger than {settings.BANK_STATEMENT_MAX_BYTES} bytes.")
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if is_camt(head) or head.startswith(b"<"):
         return read_camt(data)
     if is_mt940(head):
         return read_mt940(data)
     raise refuse("unknown_format", f"{filename or 'The file'} is neither camt.053/camt.054 XML nor MT940.")
+
+
+def statement_size_check(*, size: int) -> None:
+    """Refuse a file over BANK_STATEMENT_MAX_BYTES; entry points call it before reading the file."""
+    if size > settings.BANK_STATEMENT_MAX_BYTES:
+        raise refuse("file_too_large", f"The file is larger than {settings.BANK_STATEMENT_MAX_BYTES} bytes.")
 
 
 def statement_import(

@@ -57,3 +57,11 @@ def test_the_command_imports_paths_and_reports_failures(inbox, capsys):
     out = capsys.readouterr()
     assert "2 new" in out.out and "The file is empty." in out.err
     assert BankEntry.objects.count() == 2
+
+
+def test_a_file_over_the_cap_fails_without_being_read(inbox, settings):
+    settings.BANK_STATEMENT_MAX_BYTES = 100
+    (inbox / "huge.xml").write_bytes(b"<" + b"x" * 200)
+    assert statements_inbox_import(NOW) == 1
+    error = (inbox / "failed" / "20261201T070000-huge.xml.error.txt").read_text()
+    assert error.startswith("file_too_large: ") and BankStatement.objects.count() == 0
