@@ -148,3 +148,14 @@ def test_only_staff_with_a_one_time_password_may_import_or_decide(make_user, cli
     assert client_for(make_user()).get(EXCEPTIONS).status_code == 403
     assert upload(client_for(), data).status_code == 401
     assert rows()["statements"] == 0
+
+
+def test_a_bank_deposit_shows_in_the_users_transactions(staff_api, make_user, client_for):
+    erika = make_user()
+    upload(staff_api, sample_file("camt053_v02.xml", {1001: erika}))
+    mine = client_for(erika).get("/payments/transactions/")
+    assert mine.status_code == 200
+    (deposit,) = mine.json()["results"]
+    assert (deposit["transaction_type"], deposit["status"], deposit["amount"]) == ("DEPOSIT", "COMPLETED", "100.00")
+    assert deposit["external_payment_provider"] == "bank"
+    assert client_for(erika).get(f"/payments/transactions/{deposit['id']}/").status_code == 200
