@@ -17,8 +17,8 @@ from datetime import date
 import defusedxml
 from defusedxml.ElementTree import fromstring
 
-from comrade.bank.formats.checks import check_statement, compact_iban, parse_amount, refuse
 from comrade.bank.formats.statement import Direction, Statement, StatementLine
+from comrade.bank.formats.validation import check_statement, compact_iban, parse_amount, refuse
 
 NAMESPACE = re.compile(r"^\{urn:iso:std:iso:20022:tech:xsd:(camt\.05[34])\.001\.(\d\d)\}Document$")
 VERSIONS = {"02", "03", "04", "05", "06", "07", "08"}

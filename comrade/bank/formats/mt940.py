@@ -12,8 +12,8 @@ from datetime import date
 import mt940
 from stdnum import iban as stdnum_iban
 
-from comrade.bank.formats.checks import check_statement, compact_iban, parse_amount, refuse
 from comrade.bank.formats.statement import Direction, Statement, StatementLine
+from comrade.bank.formats.validation import check_statement, compact_iban, parse_amount, refuse
 
 RETURN_GVC = {"159", "160", "169"}  # SEPA credit transfer return, direct debit return/reject
 RETURN_CODE = re.compile(

@@ -21,9 +21,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from comrade.bank.formats.camt import is_camt, read_camt
-from comrade.bank.formats.checks import check_statement, refuse
 from comrade.bank.formats.mt940 import is_mt940, read_mt940
 from comrade.bank.formats.statement import Direction, Statement, StatementLine
+from comrade.bank.formats.validation import check_statement, refuse
 from comrade.bank.models import BankEntry, BankException, BankStatement
 from comrade.bank.services import payouts
 from comrade.bank.services.deposits import bank_deposit_credit
