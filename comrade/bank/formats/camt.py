@@ -124,6 +124,8 @@ class _Reader:
             raise refuse("missing_reference", "An entry has no bank reference (NtryRef or AcctSvcrRef).")
         amount_element = self.find(entry, "Amt")
         currency = (amount_element.get("Ccy", "") if amount_element is not None else "").upper()
+        if not currency:
+            raise refuse("invalid_file", f"Entry {reference} has no amount with a currency (Amt Ccy=...).")
         amount = parse_amount(self.text(entry, "Amt"), currency, where=f"entry {reference}")
         base = {
             "direction": self._direction(entry, reference),

@@ -156,6 +156,12 @@ def test_a_batch_whose_parts_do_not_add_up_is_refused():
     assert refused(data).code == "invalid_file"
 
 
+def test_an_entry_without_an_amount_or_currency_is_refused():
+    data = sample_file("camt054_v02.xml")
+    assert refused(data.replace(b'<Amt Ccy="EUR">60.00</Amt>', b"<Amt>60.00</Amt>")).code == "invalid_file"
+    assert refused(data.replace(b'<Amt Ccy="EUR">60.00</Amt>', b"")).code == "invalid_file"
+
+
 def test_an_entry_without_any_reference_is_refused():
     data = sample_file("camt054_v02.xml").replace(b"<NtryRef>2026120100044</NtryRef>", b"")
     assert refused(data).code == "missing_reference"
