@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from comrade.bank.formats.camt import is_camt, read_camt
 from comrade.bank.formats.mt940 import is_mt940, read_mt940
 from comrade.bank.formats.statement import Direction, Statement, StatementLine
-from comrade.bank.formats.validation import check_statement, refuse
+from comrade.bank.formats.validation import check_statement, compact_iban, refuse
 from comrade.bank.models import BankEntry, BankException, BankStatement
 from comrade.bank.services import payouts
 from comrade.bank.services.deposits import bank_deposit_credit
@@ -85,7 +85,7 @@ def statement_import(
         record = BankStatement.objects.create(
             message_id=statement.message_id[:140],
             kind=statement.kind,
-            account_iban=statement.account_iban,
+            account_iban=compact_iban(statement.account_iban),
             source=source[:32],
             filename=filename[:255],
             digest=digest,

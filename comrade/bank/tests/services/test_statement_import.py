@@ -100,6 +100,15 @@ def test_overlapping_statements_credit_each_entry_once(make_user):
     assert TransactionToken.objects.filter(transaction_type="DEPOSIT", receiver=erika).count() == 3
 
 
+def test_an_iban_written_with_spaces_is_the_same_account(make_user):
+    erika = make_user()
+    spaced = statement(line("E1", "10.00", remittance=reference_of(erika)), iban="de89 3704 0044 0532 0130 00")
+    statement_import(statement=spaced, source="t", imported_by=None)
+    again = statement_import(statement=statement(line("E1", "10.00")), source="t", imported_by=None)
+    assert again.duplicate == 1 and balance(erika) == Decimal("10.00")
+    assert BankEntry.objects.get().account_iban == "DE89370400440532013000"
+
+
 def test_camt054_batch_and_mt940_credit_the_wallets_they_name(make_user):
     erika, jane = make_user(), make_user()
     notification = sample_file("camt054_v08.xml", {1001: erika, 1002: jane})
