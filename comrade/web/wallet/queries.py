@@ -53,7 +53,9 @@ def with_wallet_change(transactions: QuerySet, account_id: int) -> QuerySet:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return transactions.annotate(wallet_change=Subquery(change, output_field=DecimalField(max_digits=14, decimal_places=2)))
+    return transactions.annotate(
+        wallet_change=Subquery(change, output_field=DecimalField(max_digits=14, decimal_places=2))
+    )
 
 
 def wallet_transactions(user, account_id: int) -> QuerySet[TransactionToken]:

@@ -359,7 +359,10 @@ def history(request):
             "previous_url": previous_url,
             "query": query.urlencode(),
             "period_query": urlencode(period),
-            "status_choices": [(s, queries.STATUS_WORDS[s]) for s in (Status.PENDING, Status.COMPLETED, Status.FAILED, Status.CANCELLED)],
+            "status_choices": [
+                (s, queries.STATUS_WORDS[s])
+                for s in (Status.PENDING, Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+            ],
             "type_choices": [(t.value, t.label.title()) for t in Type],
             "values": request.GET,
         },

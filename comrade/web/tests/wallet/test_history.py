@@ -54,7 +54,9 @@ def test_filters_are_the_api_filters(web_client, story):
     assert len(rows(client.get(URL, {"date_from": today.isoformat()}))) == 4
 
 
-@pytest.mark.parametrize("params", [{"status": "BOGUS"}, {"date_from": "yesterday"}, {"created_after": "9999-12-31T23:59:59-23:00"}])
+@pytest.mark.parametrize(
+    "params", [{"status": "BOGUS"}, {"date_from": "yesterday"}, {"created_after": "9999-12-31T23:59:59-23:00"}]
+)
 def test_a_bad_filter_is_shown_next_to_the_field_never_a_500(web_client, story, params):
     page = web_client(story[0]).get(URL, params)
     assert page.status_code == 200
@@ -82,11 +84,28 @@ def test_csv_holds_the_filtered_rows(web_client, story):
     answer = web_client(me).get(reverse("wallet:history_csv"), {"transaction_type": "TRANSFER"})
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
-    assert lines[0] == ["date", "time", "reference", "type", "counterparty", "description", "amount", "currency", "status"]
+    assert lines[0] == [
+        "date",
+        "time",
+        "reference",
+        "type",
+        "counterparty",
+        "description",
+        "amount",
+        "currency",
+        "status",
+    ]
     body = [(line[3], line[4], line[5], line[6], line[8]) for line in lines[1:]]
-    assert body == [("Received", "Kim Lee", "", "3.00", "Completed"), ("Sent", "Kim Lee", "Lunch", "-12.50", "Completed")]
+    assert body == [
+        ("Received", "Kim Lee", "", "3.00", "Completed"),
+        ("Sent", "Kim Lee", "Lunch", "-12.50", "Completed"),
+    ]
     tokens = {line[2] for line in lines[1:]}
-    assert tokens == set(TransactionToken.objects.filter(transaction_type="TRANSFER", sender__in=[me, story[1]], receiver__in=[me, story[1]]).values_list("token", flat=True))
+    assert tokens == set(
+        TransactionToken.objects.filter(
+            transaction_type="TRANSFER", sender__in=[me, story[1]], receiver__in=[me, story[1]]
+        ).values_list("token", flat=True)
+    )
 
 
 def test_csv_defuses_formulas(web_client, make_user):
@@ -113,7 +132,9 @@ def test_the_statement_csv_has_my_movements_only(web_client, story):
 
 
 def test_a_bad_statement_period_is_a_message_not_a_500(web_client, story):
-    answer = web_client(story[0]).get(reverse("wallet:statement_pdf"), {"date_from": "2020-01-01", "date_to": "2019-01-01"}, follow=True)
+    answer = web_client(story[0]).get(
+        reverse("wallet:statement_pdf"), {"date_from": "2020-01-01", "date_to": "2019-01-01"}, follow=True
+    )
     assert answer.status_code == 200
     assert "date_to must not be before date_from" in answer.content.decode()
 

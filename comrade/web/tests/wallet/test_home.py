@@ -40,7 +40,13 @@ def test_home_shows_balance_totals_and_the_last_five(web_client, make_user):
     recent = page.context["recent"]
     assert len(recent) == 5
     assert [r.word for r in recent] == ["Received", "Received", "Sent", "Sent", "Sent"]
-    assert [r.signed_amount for r in recent] == [Decimal("3.00"), Decimal("1.00"), Decimal("-2.50"), Decimal("-5.00"), Decimal("-10.00")]
+    assert [r.signed_amount for r in recent] == [
+        Decimal("3.00"),
+        Decimal("1.00"),
+        Decimal("-2.50"),
+        Decimal("-5.00"),
+        Decimal("-10.00"),
+    ]
     assert "USD \u221210.00" in html and "Money out" in html and "Kim Lee" in html
 
 
@@ -52,7 +58,9 @@ def test_the_chart_follows_the_ledger_rows(web_client, make_user):
     page = web_client(me).get(URL)
     chart = page.context["chart"]
     account = profile_for(me).account_id
-    rows = list(LedgerEntry.objects.filter(account_id=account).order_by("id").values_list("created_at", "balance_after"))
+    rows = list(
+        LedgerEntry.objects.filter(account_id=account).order_by("id").values_list("created_at", "balance_after")
+    )
     assert [(p.at, p.balance) for p in chart.points] == rows
     assert [p.balance for p in chart.points] == [Decimal("100.00"), Decimal("60.00"), Decimal("75.00")]
     # highest balance at the top, zero at the bottom, left to right in time
@@ -84,8 +92,13 @@ def test_coming_up_shows_the_next_standing_order(web_client, make_user):
     friend = make_user(first_name="Ana", last_name="Diaz")
     soon = timezone.now() + dt.timedelta(days=2)
     StandingOrder.objects.create(
-        user=me, recipient=friend, amount=Decimal("7.00"), frequency="MONTHLY", start_date=soon.date(),
-        next_scheduled_for=soon.date(), next_execution=soon,
+        user=me,
+        recipient=friend,
+        amount=Decimal("7.00"),
+        frequency="MONTHLY",
+        start_date=soon.date(),
+        next_scheduled_for=soon.date(),
+        next_execution=soon,
     )
     html = web_client(me).get(URL).content.decode()
     assert "Coming up" in html and "USD 7.00" in html and "Ana Diaz" in html

@@ -146,7 +146,14 @@ def test_confirm_when_the_money_is_gone_records_the_failure_and_moves_nothing(we
     client = web_client(sender)
     review = client.post(URL, {"recipient": friend.email, "amount": "10"})
     other = make_user()
-    client.post(URL, {"recipient": other.email, "amount": "10", "form_key": key_of(client.post(URL, {"recipient": other.email, "amount": "10"}))})
+    client.post(
+        URL,
+        {
+            "recipient": other.email,
+            "amount": "10",
+            "form_key": key_of(client.post(URL, {"recipient": other.email, "amount": "10"})),
+        },
+    )
     late = client.post(URL, {"recipient": friend.email, "amount": "10", "form_key": key_of(review)}, follow=True)
     assert "Failed" in late.content.decode()
     assert balance_of(sender) == Decimal("0.00") and balance_of(friend) == Decimal("0.00")

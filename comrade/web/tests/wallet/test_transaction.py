@@ -45,7 +45,9 @@ def test_a_pending_top_up_polls_until_it_settles(web_client, make_user):
     assert 'hx-trigger="every 3s"' in html and f'hx-get="{status_url}"' in html
     assert "check again" in html and "?check=1" in html
     assert [(s["label"], s["state"]) for s in waiting.context["stages"]] == [
-        ("Started", "done"), ("Waiting for provider", "current"), ("Completed", "todo")
+        ("Started", "done"),
+        ("Waiting for provider", "current"),
+        ("Completed", "todo"),
     ]
     assert txn.external.provider_reference in client.get(reverse("wallet:transaction", args=[txn.pk])).content.decode()
     decide(payment=txn.external, approve=True)
