@@ -78,6 +78,18 @@ class Row:
     def pk(self) -> int:
         return self.txn.pk
 
+    @property
+    def note(self) -> str:
+        """The description, unless it only repeats the type word or the counterparty."""
+        text = self.txn.description
+
+        def plain(value: str) -> str:
+            return value.lower().replace("-", "").replace(" ", "")
+
+        if not text or plain(self.word) in plain(text) or text == self.counterparty:
+            return ""
+        return text
+
 
 def person_name(user) -> str:
     return (user.get_full_name() or user.email) if user is not None else ""
@@ -176,15 +188,17 @@ class Chart:
     height: int
     low: Decimal
     high: Decimal
+    opening: Decimal  # the balance before the first point
+    opening_y: float
 
     @property
     def path(self) -> str:
-        """A step line: the balance holds until the next entry changes it."""
-        if not self.points:
-            return ""
-        parts = [f"M{self.points[0].x:.1f},{self.points[0].y:.1f}"]
-        for point in self.points[1:]:
+        """A step line from the opening balance: the balance holds until the next entry changes
+        it, and the last one holds to the right edge (now)."""
+        parts = [f"M0,{self.opening_y:.1f}"]
+        for point in self.points:
             parts.append(f"H{point.x:.1f}V{point.y:.1f}")
+        parts.append(f"H{self.width}")
         return "".join(parts)
 
     @property
@@ -197,29 +211,31 @@ class Chart:
 
 
 def balance_chart(account_id: int, *, limit: int = CHART_POINTS, width: int = 600, height: int = 160) -> Chart | None:
+    """The last `limit` entries of the account, evenly spaced (one step per movement), starting
+    from the balance before the first of them."""
     entries = list(
         LedgerEntry.objects.filter(account_id=account_id)
         .order_by("-id")
-        .values_list("created_at", "balance_after")[:limit]
+        .values_list("created_at", "balance_after", "amount")[:limit]
     )
     if not entries:
         return None
     entries.reverse()
-    balances = [balance for _, balance in entries]
+    opening = entries[0][1] - entries[0][2]
+    balances = [opening] + [balance for _, balance, _ in entries]
     low, high = min(min(balances), ZERO), max(balances)
     pad = 8
     span = (high - low) or Decimal(1)
-    step = (width - 2 * pad) / max(len(entries) - 1, 1)
+    step = width / (len(entries) + 1)
+
+    def y(balance: Decimal) -> float:
+        return pad + float((high - balance) / span) * (height - 2 * pad)
+
     points = [
-        ChartPoint(
-            at=at,
-            balance=balance,
-            x=pad + index * step,
-            y=pad + float((high - balance) / span) * (height - 2 * pad),
-        )
-        for index, (at, balance) in enumerate(entries)
+        ChartPoint(at=at, balance=balance, x=(index + 1) * step, y=y(balance))
+        for index, (at, balance, _) in enumerate(entries)
     ]
-    return Chart(points=points, width=width, height=height, low=low, high=high)
+    return Chart(points=points, width=width, height=height, low=low, high=high, opening=opening, opening_y=y(opening))
 
 
 def provider_name(name: str) -> str:

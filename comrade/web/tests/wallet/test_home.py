@@ -68,7 +68,8 @@ def test_the_chart_follows_the_ledger_rows(web_client, make_user):
     assert chart.points[0].x < chart.points[1].x < chart.points[2].x
     html = page.content.decode()
     assert 'role="img"' in html and 'aria-labelledby="chart-caption"' in html
-    assert "from USD 100.00" in html and "to USD 75.00" in html
+    assert chart.opening == Decimal("0.00")
+    assert "from USD 0.00 to USD 75.00" in html and "highest was USD 100.00" in html
     assert html.count("<tr><td>") >= 3  # the figures as a table
 
 
@@ -79,6 +80,8 @@ def test_the_chart_keeps_the_last_points_only(make_user):
         transfer_create(sender=me, receiver_id=friend.pk, amount=Decimal("1.00"))
     chart = balance_chart(profile_for(me).account_id, limit=3)
     assert [p.balance for p in chart.points] == [Decimal("97.00"), Decimal("96.00"), Decimal("95.00")]
+    assert chart.opening == Decimal("98.00")
+    assert chart.path.startswith("M0,") and chart.path.endswith(f"H{chart.width}")
 
 
 def test_coming_up_shows_the_next_standing_order(web_client, make_user):
