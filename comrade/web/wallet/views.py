@@ -5,7 +5,6 @@ click or a resubmitted form moves it once) and the same services the API calls:
 `transfer_create` for a send, `external_transaction_create` for a top-up or a withdrawal."""
 
 import csv
-from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
@@ -33,6 +32,7 @@ from comrade.statements.selectors import wallet_statement
 from comrade.transfers.filters import TransactionFilter
 from comrade.transfers.services import transfer_create
 from comrade.web.once import add_error, new_key, submit_once
+from comrade.web.templatetags.money import money
 from comrade.web.wallet import queries
 from comrade.web.wallet.forms import ConfirmExternalForm, ConfirmSendForm, ExternalForm, SendForm
 
@@ -62,7 +62,10 @@ def _go(request, url: str) -> HttpResponse:
     return redirect(url)
 
 
-def _local(url: str) -> str:
+def _local(url: str | None) -> str:
+    """A link to one of our own pages without scheme and host (DRF's paginator builds absolute ones)."""
+    if not url:
+        return ""
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
@@ -105,7 +108,7 @@ def send(request):
     balance = profile_for(request.user).comrade_balance
     amount = form.cleaned_data["amount"]
     if amount > balance:
-        form.add_error("amount", f"You have {_money(balance)} available; this is more than that.")
+        form.add_error("amount", f"You have {money(balance)} available; this is more than that.")
         return _send_form(request, form)
     confirm = ConfirmSendForm(initial={**form.cleaned_data, "form_key": new_key()}, sender=request.user)
     return render(
@@ -121,12 +124,6 @@ def send(request):
             "edit_url": _edit_url(form.cleaned_data),
         },
     )
-
-
-def _money(amount: Decimal) -> str:
-    from comrade.web.templatetags.money import money
-
-    return money(amount)
 
 
 def _edit_url(values: dict) -> str:
@@ -220,7 +217,7 @@ def _external(request, kind: str):
     balance = profile_for(request.user).comrade_balance
     amount = form.cleaned_data["amount"]
     if withdrawal and amount > balance:
-        form.add_error("amount", f"You have {_money(balance)} available; this is more than that.")
+        form.add_error("amount", f"You have {money(balance)} available; this is more than that.")
         return _external_form(request, kind, form, methods)
     method = next(m for m in methods if m["name"] == form.cleaned_data["provider"])
     confirm = ConfirmExternalForm(initial={**form.cleaned_data, "form_key": new_key()}, **options)
@@ -344,8 +341,7 @@ def history(request):
         except APIException as exc:
             raise Http404("No such page.") from exc
         rows = [queries.row_of(txn, request.user) for txn in page]
-        next_url = _local(paginator.get_next_link() or "") if paginator.get_next_link() else ""
-        previous_url = _local(paginator.get_previous_link()) if paginator.get_previous_link() else ""
+        next_url, previous_url = _local(paginator.get_next_link()), _local(paginator.get_previous_link())
     query = request.GET.copy()
     query.pop("cursor", None)
     period = {name: request.GET.get(name, "") for name in ("date_from", "date_to") if request.GET.get(name)}
@@ -445,7 +441,10 @@ def _checkable(txn: TransactionToken, user) -> bool:
 def transaction(request, pk: int):
     txn = _own_transaction(request, pk)
     if request.GET.get("check") and _checkable(txn, request.user):
-        payment_refresh(txn)
+        try:
+            payment_refresh(txn)
+        except ApplicationError as error:  # the provider is no longer enabled here
+            messages.error(request, error.message)
         txn = _own_transaction(request, pk)
     return render(request, "web/wallet/transaction.html", _receipt(request, txn))
 

@@ -22,3 +22,8 @@ function walletMethodFields(root) {
 }
 document.addEventListener("DOMContentLoaded", () => walletMethodFields(document));
 document.addEventListener("htmx:afterSettle", () => walletMethodFields(document));
+// Wallet: after htmx swaps in a form with errors (boosted submit), move focus to the summary.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const summary = event.detail.elt.querySelector && event.detail.elt.querySelector(".error-summary");
+  if (summary) summary.focus();
+});

@@ -76,3 +76,11 @@ def test_a_declined_top_up_shows_failed(web_client, make_user):
     page = web_client(me).get(reverse("wallet:transaction", args=[txn.pk]))
     assert [(s["label"], s["state"]) for s in page.context["stages"]][-1] == ("Failed", "failed")
     assert "Failed" in page.content.decode()
+
+
+def test_check_again_for_a_provider_no_longer_enabled_is_a_message_not_a_500(web_client, make_user, settings):
+    me = make_user()
+    txn = external_transaction_create(user=me, transaction_type="DEPOSIT", amount=Decimal("9.00"), provider="sandbox")
+    settings.SANDBOX_PAYMENTS_ENABLED = False
+    page = web_client(me).get(reverse("wallet:transaction", args=[txn.pk]), {"check": "1"})
+    assert page.status_code == 200 and "disabled provider" in page.content.decode()
