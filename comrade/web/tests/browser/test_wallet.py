@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def sandbox_here(settings, site):
     """The sandbox's checkout links point at this live server (they are built from SITE_URL)."""
     settings.SITE_URL = site
+    # In-process: a webhook posted back to the live server would write from a second thread,
+    # which SQLite's shared in-memory test database answers with "table is locked".
     settings.SANDBOX_WEBHOOK_DELIVERY = "inline"
 
 
