@@ -84,3 +84,8 @@ def test_check_again_for_a_provider_no_longer_enabled_is_a_message_not_a_500(web
     settings.SANDBOX_PAYMENTS_ENABLED = False
     page = web_client(me).get(reverse("wallet:transaction", args=[txn.pk]), {"check": "1"})
     assert page.status_code == 200 and "disabled provider" in page.content.decode()
+
+
+def test_an_id_beyond_any_row_is_a_404(web_client, make_user):
+    page = web_client(make_user()).get(reverse("wallet:transaction", args=[10**30]))
+    assert page.status_code == 404
