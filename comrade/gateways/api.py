@@ -1,6 +1,7 @@
 from django.conf import settings
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_protect
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
@@ -106,13 +107,25 @@ def payment_return(request, provider: str):
     return render(request, "gateways/result.html", {"txn": txn})
 
 
+def _return_to(request) -> str:
+    """`?return=` names a page of this site to send the customer back to after deciding (the
+    web app's receipt); anything else (another host, a scheme) is ignored."""
+    url = request.GET.get("return", "")
+    local = url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()})
+    return url if local else ""
+
+
 @csrf_protect
 def sandbox_checkout(request, reference: str):
-    """The sandbox provider's hosted checkout page: Approve or Decline."""
+    """The sandbox provider's hosted checkout page: Approve or Decline, then back to `?return=`
+    when it names one of our pages."""
     payment = get_object_or_404(
         ExternalPayment.objects.select_related("transaction"), provider="sandbox", provider_reference=reference
     )
+    back = _return_to(request)
     if request.method == "POST":
         txn = sandbox.decide(payment=payment, approve=request.POST.get("decision") == "approve")
+        if back:
+            return redirect(back, permanent=False)
         return render(request, "gateways/result.html", {"txn": txn})
-    return render(request, "gateways/checkout.html", {"payment": payment, "txn": payment.transaction})
+    return render(request, "gateways/checkout.html", {"payment": payment, "txn": payment.transaction, "back": back})

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from comrade.web.placeholder import coming
+from comrade.web.wallet import views
 
 urlpatterns = [
-    path("", coming, name="home"),
-    path("send/", coming, name="send"),
-    path("top-up/", coming, name="top_up"),
-    path("withdraw/", coming, name="withdraw"),
-    path("history/", coming, name="history"),
-    path("transactions/<int:pk>/", coming, name="transaction"),
+    path("", views.home, name="home"),
+    path("send/", views.send, name="send"),
+    path("top-up/", views.top_up, name="top_up"),
+    path("withdraw/", views.withdraw, name="withdraw"),
+    path("history/", views.history, name="history"),
+    path("history/export.csv", views.history_csv, name="history_csv"),
+    path("history/statement.pdf", views.statement, {"fmt": "pdf"}, name="statement_pdf"),
+    path("history/statement.csv", views.statement, {"fmt": "csv"}, name="statement_csv"),
+    path("transactions/<int:pk>/", views.transaction, name="transaction"),
+    path("transactions/<int:pk>/status/", views.transaction_status, name="transaction_status"),
 ]
