@@ -265,6 +265,14 @@ MPESA_INITIATOR_NAME = env_str("MPESA_INITIATOR_NAME")
 MPESA_SECURITY_CREDENTIAL = env_str("MPESA_SECURITY_CREDENTIAL")
 MPESA_CALLBACK_SECRET = env_str("MPESA_CALLBACK_SECRET")
 MPESA_API_BASE = env_str("MPESA_API_BASE", "https://sandbox.safaricom.co.ke")
+# Bank transfers (docs/external_payments.md, "Bank transfers"): the platform's own account. The
+# `bank` provider is enabled when the IBAN and BIC are set. Payouts sent in a pain.001 file that no
+# statement has debited or returned after BANK_PAYOUT_OVERDUE_DAYS are flagged for staff.
+BANK_ACCOUNT_IBAN = env_str("BANK_ACCOUNT_IBAN")
+BANK_ACCOUNT_BIC = env_str("BANK_ACCOUNT_BIC")
+BANK_ACCOUNT_NAME = env_str("BANK_ACCOUNT_NAME", "Comrade Pay")
+BANK_PAYOUT_OVERDUE_DAYS = env_int("BANK_PAYOUT_OVERDUE_DAYS", 5)
+BANK_EXPORT_JOB_SECONDS = env_int("BANK_EXPORT_JOB_SECONDS", 3600)
 if SANDBOX_PAYMENTS_ENABLED and not DEBUG:
     require_deliberate_sandbox(
         webhook_secret=SANDBOX_WEBHOOK_SECRET,

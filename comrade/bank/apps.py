@@ -7,3 +7,12 @@ class BankConfig(AppConfig):
 
     name = "comrade.bank"
     label = "bank"
+
+    def ready(self):
+        from django.conf import settings
+
+        from comrade.bank import admin_outgoing  # noqa: F401 - registers the outgoing models' admin
+        from comrade.bank.services.export import bank_payments_export
+        from comrade.core import jobs
+
+        jobs.register("export_bank_payments", bank_payments_export, every_seconds=settings.BANK_EXPORT_JOB_SECONDS)
