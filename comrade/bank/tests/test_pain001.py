@@ -17,7 +17,6 @@ from comrade.bank.services.export import bank_payments_export, end_to_end_id, pa
 from comrade.bank.tests.conftest import PLATFORM_IBAN, holding, ledger_clean
 from comrade.core import jobs
 from comrade.ledger.selectors import balance_of
-from conftest import is_postgres
 
 FILES_URL = "/payments/bank/payment-files/"
 
@@ -146,7 +145,7 @@ def test_admin_shows_the_file_and_downloads_it_after_otp(three_payouts, make_use
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_exports_racing_file_each_payout_once(make_user, client_for, saved_account, withdraw):
-    assert is_postgres()
+    assert connection.vendor == "postgresql"
     user = make_user(balance="100.00")
     client = client_for(user)
     saved_account(user)
