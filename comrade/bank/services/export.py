@@ -1,7 +1,7 @@
 """The job `export_bank_payments`: the held bank payouts not yet in a file go into one pain.001
-file per requested execution date. A payout is in at most one file (PaymentFileEntry.payment is
-unique); two exports racing lock the payouts they take (SKIP LOCKED), so each payout lands in
-exactly one of them."""
+file per requested execution date (and currency; a deployment has one, DEFAULT_CURRENCY). A payout
+is in at most one file (PaymentFileEntry.payment is unique); two exports racing lock the payouts
+they take (SKIP LOCKED), so each payout lands in exactly one of them."""
 
 import logging
 from collections import defaultdict
@@ -50,15 +50,14 @@ def payment_files_export(*, today: date | None = None) -> list[PaymentFile]:
         )
         # Taken under lock: drop any another export filed between our read and our lock.
         filed = set(PaymentFileEntry.objects.filter(payment__in=payments).values_list("payment_id", flat=True))
-        groups: dict[date, list[ExternalPayment]] = defaultdict(list)
+        groups: dict[tuple[date, str], list[ExternalPayment]] = defaultdict(list)
         for payment in payments:
             if payment.pk not in filed:
-                groups[_execution_date(payment, today)].append(payment)
-        return [_file_write(execution, group) for execution, group in sorted(groups.items())]
+                groups[(_execution_date(payment, today), payment.transaction.currency.upper())].append(payment)
+        return [_file_write(execution, currency, group) for (execution, currency), group in sorted(groups.items())]
 
 
-def _file_write(execution: date, payments: list[ExternalPayment]) -> PaymentFile:
-    currency = settings.DEFAULT_CURRENCY.upper()
+def _file_write(execution: date, currency: str, payments: list[ExternalPayment]) -> PaymentFile:
     transfers = []
     for payment in payments:
         iban, bic, name = destination_decode(payment.destination)

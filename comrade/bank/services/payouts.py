@@ -23,7 +23,7 @@ def payout_statement_line_apply(*, line: StatementLine, entry_id: int) -> bool:
     """Called by the statement import for every newly stored DEBIT entry, and for every entry that
     is a return (`line.is_return`), inside the import's transaction. Returns True when the entry
     belongs to one of our payouts (matched by end-to-end id) and was applied."""
-    if not line.end_to_end_id:
+    if not line.end_to_end_id or not (line.is_return or line.direction == Direction.DEBIT):
         return False
     with transaction.atomic():
         entry = (
@@ -54,8 +54,6 @@ def payout_statement_line_apply(*, line: StatementLine, entry_id: int) -> bool:
             result = answer_apply(payment=entry.payment, answer=answer)
             _entry_note(entry, Outcomes.RETURNED, f"{reason}: {result.outcome} {result.reason}", entry_id)
             return True
-        if line.direction != Direction.DEBIT:
-            return False
         if entry.outcome in (Outcomes.RETURNED, Outcomes.REJECTED):
             # the debit of a payout already given back: the return's credit balances it
             _entry_note(entry, entry.outcome, f"{entry.outcome_detail}; its debit seen after", entry_id)

@@ -81,12 +81,15 @@ def test_the_file_validates_and_reads_back(three_payouts):
     assert b"<Cd>SEPA</Cd>" in data
 
 
-def test_a_non_eur_deployment_gets_a_generic_pain001(three_payouts, settings):
-    settings.DEFAULT_CURRENCY = "USD"  # the payouts were made in EUR, the file follows the setting
+def test_a_non_eur_deployment_gets_a_generic_pain001(api, user, saved_account, withdraw, settings):
+    settings.DEFAULT_CURRENCY = "USD"
+    saved_account(user)
+    assert withdraw(api, "12.34").status_code == 201
     payment_file = payment_files_export()[0]
     data = payment_file.xml.encode()
     try_valid_xml(data, "pain.001.001.09")
-    assert b"<Cd>SEPA</Cd>" not in data and b'Ccy="USD"' in data
+    assert payment_file.currency == "USD"
+    assert b"<Cd>SEPA</Cd>" not in data and b'<InstdAmt Ccy="USD">12.34</InstdAmt>' in data
 
 
 def test_held_payouts_that_ended_are_not_exported(api, user, saved_account, withdraw):
