@@ -37,7 +37,8 @@ def payment_files_export(*, today: date | None = None) -> list[PaymentFile]:
     today = today or timezone.localdate()
     with transaction.atomic():
         payments = list(
-            ExternalPayment.objects.select_for_update(skip_locked=True, of=("self",))
+            # the payout and its transaction, so nothing answers the payout while it is being filed
+            ExternalPayment.objects.select_for_update(skip_locked=True, of=("self", "transaction"))
             .select_related("transaction")
             .filter(
                 provider=PROVIDER,
