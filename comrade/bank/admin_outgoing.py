@@ -33,7 +33,7 @@ class EntryInline(admin.TabularInline):
 @admin.register(PaymentFile)
 class PaymentFileAdmin(ReadOnlyAdmin):
     list_display = ["message_id", "execution_date", "currency", "transaction_count", "control_sum", "status", "created"]
-    list_filter = ["status", "execution_date"]
+    list_filter = ["status", "execution_date", "entries__outcome"]  # outcome REVIEW: answers for a person
     readonly_fields = ["download_link"]
     exclude = ["xml"]
     inlines = [EntryInline]

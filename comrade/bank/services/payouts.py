@@ -54,8 +54,9 @@ def payout_statement_line_apply(*, line: StatementLine, entry_id: int) -> bool:
             result = answer_apply(payment=entry.payment, answer=answer)
             _entry_note(entry, Outcomes.RETURNED, f"{reason}: {result.outcome} {result.reason}", entry_id)
             return True
-        if entry.outcome in (Outcomes.RETURNED, Outcomes.REJECTED):
-            # the debit of a payout already given back: the return's credit balances it
+        if entry.outcome == Outcomes.RETURNED:
+            # the debit of a transfer already returned: the return's credit balances it. (A debit
+            # after a pain.002 reject is not balanced: answer_apply keeps it for REVIEW below.)
             _entry_note(entry, entry.outcome, f"{entry.outcome_detail}; its debit seen after", entry_id)
             return True
         result = answer_apply(

@@ -180,3 +180,23 @@ def test_reader_reads_group_block_and_transaction_reasons():
     assert parsed.transactions[0].reason == "AM04"
     with pytest.raises(Pain002Error):
         parse(b"\x00\x01 not xml")
+
+
+def test_a_debit_after_a_reject_moves_nothing_and_is_kept_for_staff(two_in_a_file, staff, user):
+    payment_file, (first, _second) = two_in_a_file
+    upload(staff, report("03", payment_file.message_id, txs=[(first.end_to_end_id, "RJCT", "AC01")]))
+    assert balance_of(user) == Decimal("80.00")
+    line = StatementLine(
+        entry_reference="D1",
+        direction=Direction.DEBIT,
+        amount=first.amount,
+        currency="EUR",
+        booking_date=date.today(),
+        end_to_end_id=first.end_to_end_id,
+    )
+    assert payout_statement_line_apply(line=line, entry_id=1) is True
+    assert _status(first) == "FAILED"
+    assert balance_of(user) == Decimal("80.00")
+    first.refresh_from_db()
+    assert first.outcome == "REVIEW"
+    assert ledger_clean()
