@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
+from text_unidecode import unidecode
 
 from comrade.bank.models import BankAccount
 from comrade.core.errors import ApplicationError, NotFound, field_error
@@ -46,6 +47,8 @@ def holder_name_clean(value: str) -> str:
         raise field_error("holder_name", "The account holder's name is needed.", code="required")
     if len(name) > 70:
         raise field_error("holder_name", "At most 70 characters (the SEPA limit).", code="max_length")
+    if not unidecode(name).strip():  # the payment file carries the name in Latin characters
+        raise field_error("holder_name", "The name must have letters that can be written in Latin script.")
     return name
 
 

@@ -46,10 +46,22 @@ def test_bad_iban_or_bic_is_400_naming_the_field_and_saves_nothing(api, iban, bi
     assert not BankAccount.objects.exists()
 
 
-def test_missing_holder_name_is_400(api):
-    response = api.post(URL, {"holder_name": " ", "iban": GOOD["NL"][0], "bic": GOOD["NL"][1]}, format="json")
+@pytest.mark.parametrize("name", [" ", "x" * 71, "\U0001f600"])
+def test_missing_long_or_unwritable_holder_name_is_400(api, name):
+    response = api.post(URL, {"holder_name": name, "iban": GOOD["NL"][0], "bic": GOOD["NL"][1]}, format="json")
     assert response.status_code == 400
     assert "holder_name" in response.json()["fields"]
+    assert not BankAccount.objects.exists()
+
+
+def test_a_non_latin_name_is_saved_and_written_in_latin_script(api, user, saved_account, withdraw):
+    from comrade.bank.formats import pain001
+    from comrade.bank.services.export import payment_files_export
+
+    saved_account(user, "DE", name="Jürgen Müller-Łukasz")
+    assert withdraw(api, "5.00").status_code == 201
+    parsed = pain001.parse(payment_files_export()[0].xml.encode())
+    assert parsed.transfers[0].creditor_name == "Jurgen Muller-Lukasz"
 
 
 def test_same_iban_twice_is_400(api):
