@@ -278,15 +278,19 @@ if SANDBOX_PAYMENTS_ENABLED and not DEBUG:
             if credential
         ],
     )
-# Bank transfers, incoming side (docs/external_payments.md, "Bank transfers"): the platform's own
-# account that customers pay into (shown with each wallet's RF reference), where the statement
-# job reads files from ("" = the job does nothing), and the largest statement file accepted.
+# Bank transfers (docs/external_payments.md, "Bank transfers"): the platform's own account that
+# customers pay into (shown with each wallet's RF reference); the `bank` provider is enabled when
+# the IBAN and BIC are set. Where the statement job reads files from ("" = the job does nothing),
+# the largest statement file accepted, and after how many days a payout sent in a pain.001 file
+# that no statement has debited or returned is flagged for staff.
 BANK_ACCOUNT_NAME = env_str("BANK_ACCOUNT_NAME", "Comrade Pay (development)" if DEBUG else "")
 BANK_ACCOUNT_IBAN = env_str("BANK_ACCOUNT_IBAN", "DE89370400440532013000" if DEBUG else "")
 BANK_ACCOUNT_BIC = env_str("BANK_ACCOUNT_BIC", "COBADEFFXXX" if DEBUG else "")
 BANK_STATEMENT_INBOX = env_str("BANK_STATEMENT_INBOX")
 BANK_STATEMENT_MAX_BYTES = env_int("BANK_STATEMENT_MAX_BYTES", 10 * 1024 * 1024)
 BANK_STATEMENT_JOB_SECONDS = env_int("BANK_STATEMENT_JOB_SECONDS", 300)
+BANK_PAYOUT_OVERDUE_DAYS = env_int("BANK_PAYOUT_OVERDUE_DAYS", 5)
+BANK_EXPORT_JOB_SECONDS = env_int("BANK_EXPORT_JOB_SECONDS", 3600)
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
 EXTERNAL_PAYMENT_TTL_MINUTES = env_int("EXTERNAL_PAYMENT_TTL_MINUTES", 60)
 

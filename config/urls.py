@@ -24,5 +24,6 @@ urlpatterns = [
     path("payments/", include("comrade.standing_orders.urls")),
     path("payments/", include("comrade.commerce.urls")),
     path("payments/", include("comrade.bank.urls")),
+    path("payments/", include("comrade.bank.urls_outgoing")),
     path("", include("comrade.web.urls")),
 ]

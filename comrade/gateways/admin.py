@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from comrade.core.admin import ReadOnlyAdmin
 from comrade.gateways.models import ExternalPayment, ReconciliationCheck, WebhookEvent
-from comrade.gateways.selectors import flag_cutoff
+from comrade.gateways.selectors import flagged_q
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -17,7 +17,7 @@ class OpenFilter(admin.SimpleListFilter):
         if self.value() == "open":
             return queryset.filter(resolved_at__isnull=True)
         if self.value() == "flagged":
-            return queryset.filter(resolved_at__isnull=True, created_at__lt=flag_cutoff(timezone.now()))
+            return queryset.filter(flagged_q(timezone.now()), resolved_at__isnull=True)
         if self.value() == "resolved":
             return queryset.filter(resolved_at__isnull=False)
         return queryset

@@ -15,10 +15,16 @@ SUPPORTS = {
     "stripe": ["deposit", "withdrawal", "refund"],
     "paypal": ["deposit", "withdrawal", "refund"],
     "mpesa": ["deposit", "withdrawal"],
+    "bank": ["withdrawal"],  # deposits arrive as transfers matched from imported statements
 }
+
+# Providers that answer only by files (statements, status reports) and can never be asked about a
+# payment: reconciliation leaves their open payments alone and flags them by their own rule.
+ANSWERED_BY_FILES = frozenset({"bank"})
 
 
 def _configs() -> dict[str, object]:
+    from comrade.gateways.providers.bank import BankConfig
     from comrade.gateways.providers.mpesa import MpesaConfig
     from comrade.gateways.providers.paypal import PayPalConfig
     from comrade.gateways.providers.sandbox import SandboxConfig
@@ -70,18 +76,27 @@ def _configs() -> dict[str, object]:
             timeout=timeout,
             result_url=f"{s.SITE_URL}/payments/webhooks/mpesa/{s.MPESA_CALLBACK_SECRET}/",
         )
+    if s.BANK_ACCOUNT_IBAN and s.BANK_ACCOUNT_BIC and s.BANK_ACCOUNT_NAME:
+        configs["bank"] = BankConfig(iban=s.BANK_ACCOUNT_IBAN, bic=s.BANK_ACCOUNT_BIC, name=s.BANK_ACCOUNT_NAME)
     return configs
 
 
 @lru_cache(maxsize=32)
 def _build(name: str, config) -> Gateway:
     """One adapter per configuration, so a provider's OAuth token cache is shared by requests."""
+    from comrade.gateways.providers.bank import BankGateway
     from comrade.gateways.providers.mpesa import MpesaGateway
     from comrade.gateways.providers.paypal import PayPalGateway
     from comrade.gateways.providers.sandbox import SandboxGateway
     from comrade.gateways.providers.stripe import StripeGateway
 
-    classes = {"sandbox": SandboxGateway, "stripe": StripeGateway, "paypal": PayPalGateway, "mpesa": MpesaGateway}
+    classes = {
+        "sandbox": SandboxGateway,
+        "stripe": StripeGateway,
+        "paypal": PayPalGateway,
+        "mpesa": MpesaGateway,
+        "bank": BankGateway,
+    }
     return classes[name](config)
 
 

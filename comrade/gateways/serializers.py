@@ -50,4 +50,5 @@ class OpenPaymentSerializer(serializers.ModelSerializer):
         return int((timezone.now() - payment.created_at).total_seconds())
 
     def get_flagged(self, payment) -> bool:
-        return payment.created_at < flag_cutoff(timezone.now())
+        flagged = getattr(payment, "is_flagged", None)  # open_payments() annotates it (selectors.flagged_q)
+        return bool(flagged) if flagged is not None else payment.created_at < flag_cutoff(timezone.now())

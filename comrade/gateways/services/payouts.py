@@ -27,7 +27,7 @@ OUT = ExternalPayment.Direction.OUT
 
 
 def withdrawal_start(
-    *, user, amount: Decimal, provider: str, destination: str, description: str = ""
+    *, user, amount: Decimal, provider: str, destination: str, description: str = "", metadata: dict | None = None
 ) -> TransactionToken:
     gateway = gateway_for(provider)
     if not destination:
@@ -48,7 +48,7 @@ def withdrawal_start(
             "amount": amount,
             "transaction_type": Type.WITHDRAWAL,
             "description": description or "Withdrawal",
-            "metadata": {"destination": destination},
+            "metadata": {**(metadata or {}), "destination": destination},
         },
     )
     txn = payment.transaction

@@ -20,7 +20,7 @@ from django.db.models import Q
 from comrade.core.errors import ApplicationError
 from comrade.gateways.models import ExternalPayment, ReconciliationCheck
 from comrade.gateways.providers.base import GatewayError, PaymentStatus
-from comrade.gateways.registry import gateway_for
+from comrade.gateways.registry import ANSWERED_BY_FILES, gateway_for
 from comrade.gateways.services.answers import ProviderAnswer, answer_apply
 from comrade.gateways.services.common import Outcome, Result, Status, Type, locked, resolve
 from comrade.gateways.services.parked import parked_sweep
@@ -56,10 +56,14 @@ def reconcile_run(*, now: datetime, limit: int = BATCH) -> ReconcileRun:
 
 
 def _due(now: datetime):
+    """Open payments due a question. A provider that answers only by files (the bank) is never
+    asked: its payouts end by imported statements and reports, and are flagged by their own rule
+    (selectors.flagged_q)."""
     age = now - timedelta(minutes=settings.RECONCILE_AFTER_MINUTES)
     return (
         ExternalPayment.objects.select_related("transaction")
         .filter(resolved_at__isnull=True, created_at__lt=age)
+        .exclude(provider__in=ANSWERED_BY_FILES)
         .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
         .order_by("next_check_at", "id")
     )
@@ -75,6 +79,8 @@ def _claim(payment: ExternalPayment, now: datetime) -> bool:
 
 def payment_reconcile(*, payment: ExternalPayment, now: datetime) -> Result:
     """Ask the provider about one payment, apply its answer, and keep the question and answer."""
+    if payment.provider in ANSWERED_BY_FILES:
+        return Result(Outcome.NOTED, f"{payment.provider} answers only by imported files; nothing to ask")
     answer = None
     try:
         answer = _ask(payment)

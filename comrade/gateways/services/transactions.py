@@ -22,6 +22,10 @@ def external_transaction_create(
             "external_payment_provider", "Choose a provider for an EXTERNAL transaction.", code="required"
         )
     profile = profile_for(user)
+    if provider == "bank":
+        return _bank_transaction_create(
+            user=user, transaction_type=transaction_type, amount=amount, description=description, metadata=metadata
+        )
     if transaction_type == Type.DEPOSIT:
         phone = str(
             metadata.get("phone_number") or (saved_destination(profile, provider) if provider == "mpesa" else "")
@@ -45,4 +49,29 @@ def external_transaction_create(
         "transaction_type",
         "EXTERNAL transactions created here are DEPOSITs or WITHDRAWALs.",
         code="unsupported_transaction_type",
+    )
+
+
+def _bank_transaction_create(*, user, transaction_type: str, amount: Decimal, description: str, metadata: dict):
+    """A withdrawal to one of the user's saved bank accounts (comrade.bank). Bank deposits are
+    transfers that the imported statements credit, so none is started here."""
+    from comrade.bank.services.accounts import withdrawal_destination
+    from comrade.gateways.registry import gateway_for
+
+    gateway_for("bank")  # a disabled provider is a 400 before anything else
+    if transaction_type != Type.WITHDRAWAL:
+        raise field_error(
+            "transaction_type",
+            "Pay in by bank transfer to the platform's account, quoting your wallet's payment reference "
+            "(GET /payments/payment-profiles/bank_details/); only WITHDRAWALs are started here.",
+            code="unsupported_transaction_type",
+        )
+    destination, extra = withdrawal_destination(user=user, metadata=metadata)
+    return withdrawal_start(
+        user=user,
+        amount=amount,
+        provider="bank",
+        destination=destination,
+        description=description or "Withdrawal to bank account",
+        metadata=extra,
     )
