@@ -4,11 +4,12 @@ A file is read whole before anything is written: a bad file (malformed or unsafe
 format or version, another account, another currency, an amount finer than the currency) is
 refused with an ApplicationError and leaves no row behind.
 
-Entries are inserted first, in entry-reference order, each in its own savepoint: a reference
-already stored (the same statement again, an overlapping statement, or another import running
-at the same moment, which the unique index makes wait for the first to commit) is counted as a
-duplicate and left alone. Only then are the new entries acted on, so an import holds no ledger
-lock while it may still wait on another import's insert:
+Entries are inserted first, in entry-reference order (so that concurrent imports wait on each
+other in one order), each in its own savepoint: a reference already stored (the same statement
+again, an overlapping statement, or another import running at the same moment, which the unique
+index makes wait for the first to commit) is counted as a duplicate and left alone. Only then are
+the new entries acted on, in the statement's own order (a return after its debit), so an import
+holds no ledger lock while it may still wait on another import's insert:
 - a credit that is not a return, whose remittance holds a wallet's RF reference: credited to
   that wallet (services/deposits.py);
 - a debit, or any return: handed to the outgoing side (`payout_statement_line_apply`);
@@ -91,8 +92,9 @@ def statement_import(
             digest=digest,
             imported_by=imported_by,
         )
-        lines = sorted(statement.lines, key=lambda line: line.entry_reference)
-        stored = [(line, entry) for line in lines if (entry := _store(record, line)) is not None]
+        lines = statement.lines
+        entries = {line.entry_reference: _store(record, line) for line in sorted(lines, key=_by_reference)}
+        stored = [(line, entries[line.entry_reference]) for line in lines if entries[line.entry_reference]]
         outcomes = [_act(entry, line) for line, entry in stored]
         _count(record, stored=len(stored), duplicate=len(lines) - len(stored), outcomes=outcomes)
     return ImportResult(
@@ -106,6 +108,10 @@ def statement_import(
         payouts=record.payouts,
         exceptions=record.exceptions,
     )
+
+
+def _by_reference(line: StatementLine) -> str:
+    return line.entry_reference
 
 
 def _store(record: BankStatement, line: StatementLine) -> BankEntry | None:
