@@ -60,7 +60,8 @@ def check_email(request):
     if request.method == "POST":
         _resend(request, user)
         return redirect("auth:check_email")
-    return render(request, "web/auth/check_email.html", {"email": user.email, "verified": user.email_verified})
+    context = {"email": user.email, "verified": user.email_verified, "hours": settings.EMAIL_VERIFICATION_MAX_AGE_HOURS}
+    return render(request, "web/auth/check_email.html", context)
 
 
 def _unverified_user(request) -> User | None:

@@ -14,3 +14,9 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// After htmx swaps in a page with errors, focus the error summary as a full page load does.
+document.addEventListener("htmx:afterSettle", () => {
+  const summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
+});
