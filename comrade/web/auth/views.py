@@ -20,10 +20,11 @@ from comrade.accounts.password_reset import password_reset_confirm, password_res
 from comrade.accounts.services import email_verification_resend, email_verify, user_create
 from comrade.core.errors import ApplicationError
 from comrade.web.auth.forms import LoginForm, PasswordResetRequestForm, SetPasswordForm, SignupForm
-from comrade.web.auth.throttle import resend_allowed
+from comrade.web.auth.throttle import password_reset_allowed, password_reset_confirm_allowed, resend_allowed
 
 SIGNED_UP = "signup_user_id"  # the session remembers who just signed up, for "send it again"
 UNVERIFIED = "Your email address is not verified yet: open the link we emailed you, or ask for a new one."
+TOO_OFTEN = "You have tried this several times already; wait a while and try again."
 RESET_SENT = "If an account uses this address, we have emailed it a link to set a new password."
 
 
@@ -73,7 +74,7 @@ def _unverified_user(request) -> User | None:
 
 def _resend(request, user: User) -> None:
     if not resend_allowed(user):
-        messages.error(request, "You asked for several links already; wait a while and try again.")
+        messages.error(request, TOO_OFTEN)
         return
     try:
         email_verification_resend(user=user)
@@ -123,8 +124,11 @@ class LoginView(auth_views.LoginView):
 def password_reset(request):
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        password_reset_request(email=form.cleaned_data["email"], link_template=_reset_link_template())
-        return redirect("auth:password_reset_sent")
+        if not password_reset_allowed(request):
+            form.add_error(None, TOO_OFTEN)
+        else:
+            password_reset_request(email=form.cleaned_data["email"], link_template=_reset_link_template())
+            return redirect("auth:password_reset_sent")
     return render(request, "web/auth/password_reset.html", {"form": form})
 
 
@@ -143,7 +147,10 @@ def password_reset_sent(request):
 @require_http_methods(["GET", "POST"])
 def password_reset_set(request, uid: str, token: str):
     form = SetPasswordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not password_reset_confirm_allowed(request):
+        form.is_valid()
+        form.add_error(None, TOO_OFTEN)
+    elif request.method == "POST" and form.is_valid():
         try:
             password_reset_confirm(uid=uid, token=token, new_password=form.cleaned_data["password1"])
         except ApplicationError as error:

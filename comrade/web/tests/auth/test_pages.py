@@ -273,6 +273,34 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(client, settings):
     assert not mail.outbox
 
 
+def test_reset_requests_share_the_apis_limit_per_address(client, make_user, settings):
+    settings.PASSWORD_RESET_RATE = "2/hour"
+    make_user(email="ann@example.com")
+    client.post("/api/auth/password-reset/", {"email": "ann@example.com"})  # the API counts too
+    client.post(RESET, {"email": "ann@example.com"})
+
+    refused = client.post(RESET, {"email": "ann@example.com"})
+
+    assert refused.status_code == 200 and b"wait a while" in refused.content
+    assert title(refused).startswith("Error:")
+    assert len(mail.outbox) == 2
+
+
+def test_guessing_reset_links_is_limited_per_address(client, make_user, settings):
+    settings.PASSWORD_RESET_RATE = "2/hour"
+    ann = make_user(email="ann@example.com", password="old-Pass-123")
+    link = reset_link(client, settings)
+    values = {"password1": "brand-New-pass-456", "password2": "brand-New-pass-456"}
+    client.post("/accounts/password-reset/MQ/guess-1/", values)
+    client.post("/accounts/password-reset/MQ/guess-2/", values)
+
+    refused = client.post(link, values)  # the right link, but after too many tries from here
+
+    assert refused.status_code == 200 and b"wait a while" in refused.content
+    ann.refresh_from_db()
+    assert ann.check_password("old-Pass-123")
+
+
 def test_a_bad_email_on_the_reset_form_is_refused_next_to_the_field(client):
     response = client.post(RESET, {"email": "nope"})
     assert response.status_code == 200 and "valid email" in field_error(response, "email")
