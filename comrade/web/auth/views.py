@@ -33,7 +33,7 @@ RESET_SENT = "If an account uses this address, we have emailed it a link to set 
 def signup(request):
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -122,7 +122,7 @@ class LoginView(auth_views.LoginView):
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def password_reset(request):
-    form = PasswordResetRequestForm(request.POST or None)
+    form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not password_reset_allowed(request):
             form.add_error(None, TOO_OFTEN)
@@ -146,7 +146,7 @@ def password_reset_sent(request):
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def password_reset_set(request, uid: str, token: str):
-    form = SetPasswordForm(request.POST or None)
+    form = SetPasswordForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not password_reset_confirm_allowed(request):
         form.is_valid()
         form.add_error(None, TOO_OFTEN)

@@ -207,3 +207,15 @@ def test_the_walk_finds_the_pages_of_every_area():
 )
 def test_the_check_sees_references_to_other_hosts(html, found):
     assert foreign_references(html) == found
+
+
+def test_every_page_but_the_auth_pages_sends_a_stranger_to_log_in(world):
+    _, values = world
+    client = Client()
+    for name, args in named_patterns():
+        if name.startswith("auth:"):
+            continue
+        for url in candidate_urls(name, args, values)[:1]:
+            response = client.get(url)
+            assert response.status_code == 302, f"{url} answered {response.status_code} to a stranger"
+            assert response["Location"].startswith(f"{reverse('auth:login')}?next="), url

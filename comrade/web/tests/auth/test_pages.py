@@ -118,6 +118,12 @@ def test_bad_sign_ups_are_refused_next_to_the_field_and_write_nothing(client, ch
     assert User.objects.count() == users and not mail.outbox
 
 
+def test_an_empty_post_shows_every_required_field(client):
+    response = client.post(SIGNUP, {})
+    assert response.status_code == 200 and "required" in field_error(response, "email")
+    assert not User.objects.exists()
+
+
 def test_an_email_already_registered_in_another_case_is_refused(client, make_user):
     make_user(email="wanjiku@example.com")
     users, wallets = User.objects.count(), Wallet.objects.count()
