@@ -34,7 +34,7 @@ demo: migrate ## load the demo users, groups and money (idempotent, through the 
 run: demo ## set up and serve on http://127.0.0.1:$(PORT) with the scheduler beside it
 	@scripts/run.sh $(PORT)
 
-test: install ## run the whole suite on SQLite, and on PostgreSQL when a server can be had
+test: install ## the whole suite on SQLite, on PostgreSQL when a server can be had, and in Chromium when installed
 	@scripts/test.sh
 
 test-sqlite: install ## the suite on SQLite only

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",  # staff two-factor (issue 15)
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files (issue 11)
+    "csp",  # the Content-Security-Policy header (issue 11)
+    "django_htmx",  # request.htmx for partial responses (issue 11)
     "health_check",
     "django_prometheus",
     "pgtrigger",  # ops-db: ledger rules as triggers (PostgreSQL only)
@@ -73,6 +76,8 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # the web app (issue 11): only our own origin
+    "django_htmx.middleware.HtmxMiddleware",  # the web app (issue 11)
     "axes.middleware.AxesMiddleware",  # logins (issue 15): after the others that handle the request
     "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: measures the whole response
 ]
@@ -186,6 +191,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"StatementKindEnum": ["wallet", "group"]},
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files, never a CDN (issue 11).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Money
@@ -459,3 +470,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 LOGIN_URL = "auth:login"
 LOGIN_REDIRECT_URL = "wallet:home"
 LOGOUT_REDIRECT_URL = "auth:login"
+# A failed CSRF check shows a page (or, for htmx, a fragment) instead of Django's debug-ish 403.
+CSRF_FAILURE_VIEW = "comrade.web.auth.views.csrf_failure"
+# Content-Security-Policy (django-csp 4): every page, the admin and the API docs load scripts,
+# styles, fonts, images and requests from our own origin only; no inline script or style, no eval.
+# htmx runs under it with allowEval off (base.html). The admin's one inline <style> (the changelist
+# without actions) is dropped by the browser, which only widens a column: no exception is needed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "font-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}

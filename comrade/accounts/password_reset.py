@@ -27,12 +27,15 @@ logger = logging.getLogger(__name__)
 INVALID_LINK = "This password reset link is invalid or was already used; ask for a new one."
 
 
-def password_reset_request(*, email: str) -> None:
+def password_reset_request(*, email: str, link_template: str | None = None) -> None:
+    """`link_template` is the page the emailed link opens, with {uid} and {token} placeholders
+    (the web app passes its own); by default PASSWORD_RESET_URL, and no link when that is empty."""
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is None or not user.has_usable_password():
         return
     uid, token = urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
-    link = settings.PASSWORD_RESET_URL.format(uid=uid, token=token) if settings.PASSWORD_RESET_URL else ""
+    template = settings.PASSWORD_RESET_URL if link_template is None else link_template
+    link = template.format(uid=uid, token=token) if template else ""
     context = {
         "user": user,
         "uid": uid,

@@ -67,8 +67,10 @@ def email_verification_token(user: User) -> str:
 
 
 def email_verification_url(user: User) -> str:
+    """The web app's page, which verifies and offers to log in (the API's GET /api/auth/verify-email/
+    still accepts links sent before)."""
     query = urlencode({"token": email_verification_token(user)})
-    return f"{settings.SITE_URL}{reverse('verify_email')}?{query}"
+    return f"{settings.SITE_URL}{reverse('auth:verify_email')}?{query}"
 
 
 def email_verification_send_on_commit(user: User) -> None:

@@ -22,8 +22,19 @@ function walletMethodFields(root) {
 }
 document.addEventListener("DOMContentLoaded", () => walletMethodFields(document));
 document.addEventListener("htmx:afterSettle", () => walletMethodFields(document));
-// Wallet: after htmx swaps in a form with errors (boosted submit), move focus to the summary.
-document.addEventListener("htmx:afterSettle", (event) => {
-  const summary = event.detail.elt.querySelector && event.detail.elt.querySelector(".error-summary");
+
+// auth: a CSRF failure on an htmx request answers 403 with a message aimed at the status region
+// (HX-Retarget); htmx does not swap 4xx answers unless told to, so let this one through.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr.status === 403 && xhr.getResponseHeader("HX-Retarget") === "#status") {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// After htmx swaps in a page with errors, focus the error summary as a full page load does.
+document.addEventListener("htmx:afterSettle", () => {
+  const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 });
