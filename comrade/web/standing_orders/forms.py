@@ -1,0 +1,59 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from comrade.standing_orders.models import StandingOrder
+from comrade.web.once import OnceField
+from comrade.web.shop.amounts import MoneyField
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class StandingOrderForm(forms.Form):
+    """The terms a person types; the service checks the rules (dates, payee, not yourself)."""
+
+    email = forms.EmailField(label="Pay to (email)", help_text="We show the person's name before you confirm.")
+    amount = MoneyField(label="Amount each time")
+    frequency = forms.ChoiceField(label="How often", choices=StandingOrder.Frequency.choices)
+    start_date = forms.DateField(label="First payment", widget=DATE)
+    end_date = forms.DateField(label="Last payment (optional)", required=False, widget=DATE)
+    description = forms.CharField(label="Reference (optional)", max_length=255, required=False)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        self.recipient = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+        if self.recipient is None:
+            raise forms.ValidationError("Nobody with this email uses Comrade Pay.", code="unknown_recipient")
+        return email
+
+    def terms(self) -> dict:
+        """The service's keyword arguments."""
+        data = self.cleaned_data
+        return {
+            "recipient_id": self.recipient.pk,
+            "amount": data["amount"],
+            "frequency": data["frequency"],
+            "start_date": data["start_date"],
+            "end_date": data["end_date"],
+            "description": data["description"],
+        }
+
+
+class ConfirmStandingOrderForm(StandingOrderForm):
+    form_key = OnceField()
+
+
+FIELD_OF = {"recipient": "email", "group": "email", "payment_method": None}
+
+
+def place(error, form: forms.Form) -> None:
+    """Put a service refusal next to the field the person typed (the service names `recipient`
+    where the form asks for an email)."""
+    fields = {FIELD_OF.get(name, name): value for name, value in error.fields.items()}
+    placed = False
+    for name, messages in fields.items():
+        if name in form.fields and name not in form.errors:
+            for message in messages if isinstance(messages, list) else [messages]:
+                form.add_error(name, str(message))
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
