@@ -9,24 +9,26 @@ from django.conf import settings
 from comrade.core.money import CENT
 
 
-class MoneyField(forms.CharField):
+class MoneyField(forms.Field):
     """A positive amount with at most two decimals and at most MAX_TRANSACTION_AMOUNT, typed as
     text (`inputmode="decimal"`, not type=number); thousands separators are dropped."""
 
+    widget = forms.TextInput
+    MAX_CHARS = 30
+
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
         super().__init__(**kwargs)
         self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
 
     def to_python(self, value):
-        text = super().to_python(value).replace(",", "").replace(" ", "")
-        if text in self.empty_values:
+        text = str(value or "").strip().replace(",", "").replace(" ", "")
+        if not text:
             return None
         try:
-            amount = Decimal(text)
+            amount = Decimal(text) if len(text) <= self.MAX_CHARS else None
         except InvalidOperation:
-            raise forms.ValidationError("Enter an amount such as 25 or 1,250.50.", code="invalid") from None
-        if not amount.is_finite():
+            amount = None
+        if amount is None or not amount.is_finite():
             raise forms.ValidationError("Enter an amount such as 25 or 1,250.50.", code="invalid")
         return amount
 

@@ -86,11 +86,14 @@ def product_buy(request, pk):
 def product_confirm(request, pk):
     product = selectors.product_get(pk)
     form = ConfirmBuyForm(request.POST)
-    if _preview(request, product, form) is None:
+    if not form.is_valid():
         return _refused(request, product, form)
     quantity = form.cleaned_data["quantity"]
 
     def buy() -> str:
+        """Checked again first (nothing is written when the preview refuses); a repeat of the
+        same confirmation never gets here: it replays the first receipt."""
+        _checked(product_purchase_preview, buyer=request.user, product=product, quantity=quantity)
         outcome = product_purchase(buyer=request.user, product=product, quantity=quantity)
         if outcome.transaction.status == TransactionToken.Status.FAILED:
             raise ApplicationError(
@@ -108,16 +111,24 @@ def product_confirm(request, pk):
     return redirect(url)
 
 
+def _checked(preview, **kwargs):
+    """The service's preview; a refusal about the product itself is shown by the quantity."""
+    try:
+        return preview(**kwargs)
+    except ApplicationError as error:
+        if "product" in error.fields:
+            error.fields = {"quantity": error.fields["product"]}
+        raise
+
+
 def _preview(request, product, form):
     if not form.is_valid():
         return None
     try:
-        return product_purchase_preview(buyer=request.user, product=product, quantity=form.cleaned_data["quantity"])
+        quantity = form.cleaned_data["quantity"]
+        return _checked(product_purchase_preview, buyer=request.user, product=product, quantity=quantity)
     except ApplicationError as error:
-        if "product" in error.fields:
-            form.add_error("quantity", error.message)
-        else:
-            add_error(form, error)
+        add_error(form, error)
         return None
 
 

@@ -80,11 +80,14 @@ def subscription_review(request):
 @require_POST
 def subscription_confirm(request):
     form = ConfirmChangeForm(request.POST)
-    if _preview(request, form) is None:
+    if not form.is_valid():
         return _page(request, form)
     tier = form.cleaned_data["subscription_type"]
 
     def change() -> str:
+        """Checked again first (a refusal writes nothing); a repeat of the same confirmation
+        never gets here: it replays the first answer."""
+        subscriptions.subscription_change_preview(user=request.user, tier=tier)
         done = subscriptions.subscription_change(user=request.user, tier=tier)
         txn = done.transaction
         if txn is not None and txn.status == TransactionToken.Status.FAILED:
