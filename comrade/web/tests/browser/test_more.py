@@ -45,6 +45,8 @@ def test_5_a_standing_order_created_in_the_browser_is_paid_by_the_scheduler(
     page.get_by_role("button", name="Review").click()
     expect(page.get_by_role("heading", name="Check your standing order")).to_be_visible()
     expect(page.get_by_text("Bob Baraka").first).to_be_visible()
+    page.set_viewport_size(PHONE)
+    screenshot(page, "standing-order-review")
     page.get_by_role("button", name="Pay USD 25.00 monthly to Bob Baraka").click()
     expect(page.get_by_role("heading", name="USD 25.00 monthly to Bob Baraka")).to_be_visible()
     order = StandingOrder.objects.get(user=alice)
@@ -54,6 +56,7 @@ def test_5_a_standing_order_created_in_the_browser_is_paid_by_the_scheduler(
     page.reload()
     expect(page.locator("tr.execution")).to_have_count(1)
     expect(page.locator("tr.execution")).to_contain_text("Paid")
+    screenshot(page, "standing-order-detail")
     run = StandingOrderExecution.objects.get(order=order)
     assert run.status == "SUCCEEDED" and run.transaction.status == "COMPLETED"
     assert (balance_of(alice), balance_of(bob)) == (Decimal("75.00"), Decimal("25.00"))
@@ -115,6 +118,7 @@ def test_7_upgrade_the_subscription_and_the_limits_change(page, site, sign_in, s
     page.get_by_role("button", name="Upgrade to Standard").click()
     expect(page.get_by_role("heading", name="Upgrade to Standard")).to_be_visible()
     expect(page.get_by_text("USD 90.01")).to_be_visible()  # balance after
+    screenshot(page, "subscription-review")
     page.get_by_role("button", name="Pay USD 9.99 and switch to Standard").click()
     expect(page.get_by_role("heading", name="Your plan: Standard")).to_be_visible()
     expect(page.get_by_text("0 of 10 groups you run")).to_be_visible()
