@@ -120,3 +120,22 @@ def _preview(request, form):
     except ApplicationError as error:
         add_error(form, error)
         return None
+
+
+@login_required
+def subscription_cancel(request):
+    """GET: the confirmation page stating what stopping the renewal does. POST: auto-renew off
+    (the service's `subscription_cancel`); the plan stays until its end date."""
+    current = selectors.active_subscription(request.user)
+    if current is None:
+        messages.error(request, "You are on the free Basic plan; there is nothing to cancel.")
+        return redirect("subscription:detail")
+    if request.method != "POST":
+        return render(request, "web/subscription/cancel.html", {"current": current})
+    try:
+        subscriptions.subscription_cancel(subscription=current)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Your plan will not renew; it ends on {current.end_date:%d %b %Y}.")
+    return redirect("subscription:detail")

@@ -188,3 +188,11 @@ def test_another_users_order_is_404_and_unchanged(web, bob, make_user, name):
 def test_pages_need_login(client):
     response = client.get(reverse("standing_orders:list"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_edit_from_the_review_keeps_the_values(web, bob):
+    review = web.post(reverse("standing_orders:new"), terms(bob))
+    form = review.context["form"]
+    values = {field.html_name: field.value() or "" for field in form}
+    page = web.get(reverse("standing_orders:new"), values).content.decode()
+    assert f'value="{bob.email}"' in page and 'value="1,250.5"' in page and 'value="Rent share"' in page

@@ -130,3 +130,22 @@ def test_the_review_agrees_with_the_charge_taken(web, alice):
 
 def test_pages_need_login(client):
     assert client.get(reverse("subscription:detail")).status_code == 302
+
+
+def test_stop_renewing_goes_through_a_confirmation_page(web, alice):
+    sub = subscription(alice, "PREMIUM", days_left=9)
+    assert "Stop renewing" in web.get(reverse("subscription:detail")).content.decode()
+    page = web.get(reverse("subscription:cancel")).content.decode()
+    assert "You keep Premium until" in page and "Nothing is refunded" in page
+    sub.refresh_from_db()
+    assert sub.auto_renew is True
+    web.post(reverse("subscription:cancel"))
+    sub.refresh_from_db()
+    assert (sub.status, sub.auto_renew) == ("ACTIVE", False)
+
+
+def test_stop_renewing_without_a_subscription_is_a_message(web):
+    before = ledger_state()
+    response = web.post(reverse("subscription:cancel"), follow=True)
+    assert response.status_code == 200 and "nothing to cancel" in response.content.decode()
+    assert ledger_state() == before
