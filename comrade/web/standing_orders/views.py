@@ -27,16 +27,16 @@ def order_new(request):
     """GET: the empty form (or the values back from the review's Edit). POST: check the terms with
     the service's preview and show the review; nothing is written."""
     if request.method != "POST":
-        form = StandingOrderForm(initial=request.GET.dict() if request.GET else None)
+        form = StandingOrderForm(initial=request.GET.dict() if request.GET else None, user=request.user)
         return render(request, "web/standing_orders/new.html", {"form": form})
-    form = StandingOrderForm(request.POST)
+    form = StandingOrderForm(request.POST, user=request.user)
     order = _preview(request, form)
     if order is None:
         return render(request, "web/standing_orders/new.html", {"form": form})
     context = {
         "form": form,
         "order": order,
-        "recipient": form.recipient,
+        "payee": _payee(order),
         "dates": selectors.upcoming_run_dates(order, UPCOMING),
         "form_key": new_key(),
     }
@@ -46,7 +46,7 @@ def order_new(request):
 @login_required
 @require_POST
 def order_confirm(request):
-    form = ConfirmStandingOrderForm(request.POST)
+    form = ConfirmStandingOrderForm(request.POST, user=request.user)
     if _preview(request, form) is None:
         return render(request, "web/standing_orders/new.html", {"form": form})
     terms = form.terms()
@@ -73,6 +73,12 @@ def _preview(request, form):
     except ApplicationError as error:
         place(error, form)
         return None
+
+
+def _payee(order) -> str:
+    if order.recipient_id is not None:
+        return order.recipient.get_full_name() or order.recipient.email
+    return f"the group {order.group.name}"
 
 
 def _own(request, pk):

@@ -196,3 +196,32 @@ def test_edit_from_the_review_keeps_the_values(web, bob):
     values = {field.html_name: field.value() or "" for field in form}
     page = web.get(reverse("standing_orders:new"), values).content.decode()
     assert f'value="{bob.email}"' in page and 'value="1,250.5"' in page and 'value="Rent share"' in page
+
+
+def test_a_standing_order_into_one_of_my_groups(web, alice):
+    from comrade.groups.services import group_create
+
+    group = group_create(admin=alice, name="Chama", group_type="SAVINGS")
+    body = terms(alice, email="", group=str(group.pk))
+    review = web.post(reverse("standing_orders:new"), body)
+    assert "the group Chama" in review.content.decode()
+    web.post(reverse("standing_orders:confirm"), {**body, "form_key": review.context["form_key"]})
+    order = StandingOrder.objects.get(user=alice)
+    assert (order.group, order.recipient) == (group, None)
+
+
+@pytest.mark.parametrize("payee", ["none", "both", "not-mine"])
+def test_the_payee_rules_are_the_services(web, alice, bob, make_user, payee):
+    from comrade.groups.services import group_create
+
+    mine = group_create(admin=alice, name="Chama", group_type="SAVINGS")
+    theirs = group_create(admin=make_user(), name="Theirs", group_type="SAVINGS")
+    body = {
+        "none": terms(bob, email=""),
+        "both": terms(bob, group=str(mine.pk)),
+        "not-mine": terms(bob, email="", group=str(theirs.pk)),
+    }[payee]
+    before = ledger_state()
+    response = web.post(reverse("standing_orders:new"), body)
+    assert response.status_code == 200 and response.context["form"].errors
+    assert ledger_state() == before
