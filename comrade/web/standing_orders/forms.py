@@ -54,6 +54,16 @@ class StandingOrderForm(forms.Form):
         }
 
 
+class EditStandingOrderForm(forms.Form):
+    """What can change on an order (the payee stays; set up a new order for another payee)."""
+
+    amount = MoneyField(label="Amount each time")
+    frequency = forms.ChoiceField(label="How often", choices=StandingOrder.Frequency.choices)
+    start_date = forms.DateField(label="First payment", widget=DATE)
+    end_date = forms.DateField(label="Last payment (optional)", required=False, widget=DATE)
+    description = forms.CharField(label="Reference (optional)", max_length=255, required=False)
+
+
 class ConfirmStandingOrderForm(StandingOrderForm):
     form_key = OnceField()
 

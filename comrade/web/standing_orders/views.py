@@ -11,7 +11,12 @@ from django.views.decorators.http import require_POST
 from comrade.core.errors import ApplicationError
 from comrade.standing_orders import selectors, services
 from comrade.web.once import new_key, submit_once
-from comrade.web.standing_orders.forms import ConfirmStandingOrderForm, StandingOrderForm, place
+from comrade.web.standing_orders.forms import (
+    ConfirmStandingOrderForm,
+    EditStandingOrderForm,
+    StandingOrderForm,
+    place,
+)
 
 UPCOMING = 5
 
@@ -108,6 +113,27 @@ def order_pause(request, pk):
 @require_POST
 def order_resume(request, pk):
     return _change(request, _own(request, pk), services.standing_order_resume, "Resumed.")
+
+
+@login_required
+def order_edit(request, pk):
+    """Change the amount, schedule or reference through `standing_order_update` (which keeps
+    periods already paid and moves the next one to the new schedule)."""
+    order = _own(request, pk)
+    fields = list(EditStandingOrderForm.base_fields)
+    if request.method != "POST":
+        form = EditStandingOrderForm(initial={name: getattr(order, name) for name in fields})
+        return render(request, "web/standing_orders/edit.html", {"order": order, "form": form})
+    form = EditStandingOrderForm(request.POST)
+    if form.is_valid():
+        try:
+            services.standing_order_update(order=order, data=form.cleaned_data)
+        except ApplicationError as error:
+            place(error, form)
+        else:
+            messages.success(request, "Standing order changed.")
+            return redirect("standing_orders:detail", pk=order.pk)
+    return render(request, "web/standing_orders/edit.html", {"order": order, "form": form})
 
 
 @login_required

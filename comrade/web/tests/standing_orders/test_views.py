@@ -176,7 +176,7 @@ def test_pause_and_cancel_need_a_post(web, alice, bob):
     assert order.status == "ACTIVE"
 
 
-@pytest.mark.parametrize("name", ["detail", "pause", "resume", "cancel"])
+@pytest.mark.parametrize("name", ["detail", "edit", "pause", "resume", "cancel"])
 def test_another_users_order_is_404_and_unchanged(web, bob, make_user, name):
     theirs = StandingOrderFactory(user=make_user(), recipient=bob)
     before = ledger_state()
@@ -225,3 +225,58 @@ def test_the_payee_rules_are_the_services(web, alice, bob, make_user, payee):
     response = web.post(reverse("standing_orders:new"), body)
     assert response.status_code == 200 and response.context["form"].errors
     assert ledger_state() == before
+
+
+def test_change_the_amount_and_reference(web, alice, bob):
+    order = StandingOrderFactory(user=alice, recipient=bob, amount=Decimal("10.00"), start_date=today())
+    form = web.get(reverse("standing_orders:edit", args=[order.pk])).content.decode()
+    assert 'value="10.00"' in form
+    body = {
+        "amount": "12.50",
+        "frequency": "MONTHLY",
+        "start_date": today().isoformat(),
+        "end_date": "",
+        "description": "Gym",
+    }
+    assert web.post(reverse("standing_orders:edit", args=[order.pk]), body).status_code == 302
+    order.refresh_from_db()
+    assert (order.amount, order.description, order.next_scheduled_for) == (Decimal("12.50"), "Gym", today())
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"amount": "0.001"}, "amount"),
+        ({"start_date": "2001-01-01"}, "start_date"),
+        ({"end_date": "2001-01-01"}, "end_date"),
+    ],
+)
+def test_bad_changes_are_refused_and_nothing_changes(web, alice, bob, overrides, field):
+    order = StandingOrderFactory(user=alice, recipient=bob, start_date=today() + timedelta(days=2))
+    before = ledger_state()
+    body = {
+        "amount": "10.00",
+        "frequency": "MONTHLY",
+        "start_date": order.start_date.isoformat(),
+        "end_date": "",
+        "description": "",
+    }
+    response = web.post(reverse("standing_orders:edit", args=[order.pk]), {**body, **overrides})
+    assert response.status_code == 200 and field in response.context["form"].errors
+    assert ledger_state() == before
+
+
+def test_a_cancelled_order_cannot_be_changed(web, alice, bob):
+    order = StandingOrderFactory(user=alice, recipient=bob)
+    web.post(reverse("standing_orders:cancel", args=[order.pk]))
+    body = {
+        "amount": "99.00",
+        "frequency": "MONTHLY",
+        "start_date": today().isoformat(),
+        "end_date": "",
+        "description": "",
+    }
+    response = web.post(reverse("standing_orders:edit", args=[order.pk]), body)
+    assert "cannot be changed" in response.content.decode()
+    order.refresh_from_db()
+    assert order.amount == Decimal("10.00")
