@@ -52,11 +52,13 @@ def order_new(request):
 @require_POST
 def order_confirm(request):
     form = ConfirmStandingOrderForm(request.POST, user=request.user)
-    if _preview(request, form) is None:
+    if not form.is_valid():
         return render(request, "web/standing_orders/new.html", {"form": form})
     terms = form.terms()
 
     def create() -> str:
+        """The service checks the terms again; a repeat of the same confirmation never gets
+        here: it replays the first answer."""
         order = services.standing_order_create(user=request.user, **terms)
         messages.success(request, "Standing order set up.")
         return reverse("standing_orders:detail", args=[order.pk])
