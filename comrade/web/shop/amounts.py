@@ -1,12 +1,16 @@
 """Form fields for amounts and counts typed by people: "1,250" and "1250.5" are accepted and
 normalised; anything else is refused next to the field (never a 500)."""
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 
 from comrade.core.money import CENT
+
+# ASCII digits only: Decimal() would also read "1_000", "1e3", "NaN" and other scripts' digits.
+PLAIN = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)
 
 
 class MoneyField(forms.Field):
@@ -24,13 +28,9 @@ class MoneyField(forms.Field):
         text = str(value or "").strip().replace(",", "").replace(" ", "")
         if not text:
             return None
-        try:
-            amount = Decimal(text) if len(text) <= self.MAX_CHARS else None
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite():
+        if len(text) > self.MAX_CHARS or not PLAIN.fullmatch(text):
             raise forms.ValidationError("Enter an amount such as 25 or 1,250.50.", code="invalid")
-        return amount
+        return Decimal(text)
 
     def validate(self, value):
         super().validate(value)
