@@ -112,12 +112,13 @@ def product_confirm(request, pk):
 
 
 def _checked(preview, **kwargs):
-    """The service's preview; a refusal about the product itself is shown by the quantity."""
+    """The service's preview; a refusal about the product itself or a tier limit is shown next
+    to the quantity, the one field of the form."""
     try:
         return preview(**kwargs)
     except ApplicationError as error:
-        if "product" in error.fields:
-            error.fields = {"quantity": error.fields["product"]}
+        if "product" in error.fields or not error.fields:  # unavailable, or a tier limit
+            error.fields = {"quantity": [error.message]}
         raise
 
 

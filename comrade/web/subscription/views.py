@@ -118,6 +118,7 @@ def _preview(request, form):
     try:
         return subscriptions.subscription_change_preview(user=request.user, tier=form.cleaned_data["subscription_type"])
     except ApplicationError as error:
+        error.fields = error.fields or {"subscription_type": [error.message]}
         add_error(form, error)
         return None
 
