@@ -158,6 +158,7 @@ def test_a_withdrawn_product_is_refused_at_review_and_confirm(web, book):
         response = web.post(reverse(step, args=[book.pk]), body)
         assert response.status_code == 200
         assert "not available" in str(response.context["form"].errors["quantity"])
+        assert "This product is not available." in response.content.decode()
     assert ledger_state() == before
 
 
