@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from comrade.core.errors import ApplicationError
+from comrade.ledger.selectors import balance_of
 from comrade.standing_orders import selectors, services
 from comrade.web.once import new_key, submit_once
 from comrade.web.standing_orders.forms import (
@@ -99,6 +100,7 @@ def order_detail(request, pk):
         "order": order,
         "dates": selectors.upcoming_run_dates(order, UPCOMING),
         "executions": selectors.executions_of(order)[:50],
+        "balance": balance_of(request.user),
     }
     return render(request, "web/standing_orders/detail.html", context)
 

@@ -284,3 +284,13 @@ def test_a_cancelled_order_cannot_be_changed(web, alice, bob):
     assert "cannot be changed" in response.content.decode()
     order.refresh_from_db()
     assert order.amount == Decimal("10.00")
+
+
+def test_the_detail_warns_when_the_balance_is_short(web, alice, bob):
+    short = StandingOrderFactory(user=alice, recipient=bob, amount=Decimal("150.00"))
+    covered = StandingOrderFactory(user=alice, recipient=bob, amount=Decimal("50.00"))
+    assert "less than the next payment" in web.get(reverse("standing_orders:detail", args=[short.pk])).content.decode()
+    assert (
+        "less than the next payment"
+        not in web.get(reverse("standing_orders:detail", args=[covered.pk])).content.decode()
+    )
