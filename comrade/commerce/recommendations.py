@@ -43,6 +43,30 @@ def recommendations_for(user, *, limit: int = 10) -> list[Recommendation]:
     return picked
 
 
+def bought_with(product: Product, *, user, limit: int = 4) -> list[Recommendation]:
+    """People who bought `product` also bought: the available products other buyers of it (not
+    `user`) bought, by how many of them did (`score`), in one grouped query."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    buyers = Purchase.objects.filter(product=product).exclude(buyer=user).values("buyer_id")
+    rows = (
+        Purchase.objects.filter(buyer_id__in=buyers, product__is_available=True)
+        .exclude(product=product)
+        .values("product_id")
+        .annotate(together=Count("buyer_id", distinct=True))
+        .order_by("-together", "product_id")[:limit]
+    )
+    rows = list(rows.values_list("product_id", "together"))
+    products = Product.objects.in_bulk([pk for pk, _ in rows])
+    return [
+        Recommendation(
+            product=products[pk],
+            score=Decimal(n).quantize(Decimal("0.01")),
+            reason=f"{n} {'person' if n == 1 else 'people'} who bought {product.name} also bought this",
+        )
+        for pk, n in rows
+    ]
+
+
 def _excluded(user, picked: list[Recommendation]) -> set[int]:
     bought = set(Purchase.objects.filter(buyer=user, product__isnull=False).values_list("product_id", flat=True))
     return bought | {r.product.pk for r in picked}

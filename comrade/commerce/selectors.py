@@ -1,9 +1,10 @@
 """Reads for commerce: catalogue, purchases, subscriptions and the purchase counts the limits need.
 Recommendations live in `comrade.commerce.recommendations`."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from rest_framework.generics import get_object_or_404
 
 from comrade.commerce.models import PaymentItem, Product, Purchase, UserSubscription
@@ -87,6 +88,36 @@ def active_subscription_type(user) -> str | None:
 
 def subscriptions_of(user) -> QuerySet[UserSubscription]:
     return UserSubscription.objects.filter(user=user).select_related("last_transaction").order_by("-id")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Where a user stands against the limits of their tier (comrade.limits), counted as the
+    checks count: open groups they administer, purchases in the rolling month (with external
+    ones in flight), and the members of their fullest open group."""
+
+    groups_created: int
+    purchases_this_month: int
+    largest_group_members: int
+
+
+def usage_of(user, *, now: datetime) -> Usage:
+    from comrade.groups.models import GroupMembers, PaymentGroups
+
+    administered = PaymentGroups.objects.filter(admin=user, closed_at__isnull=True)
+    fullest = (
+        GroupMembers.objects.filter(group__in=administered)
+        .values("group_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("n", flat=True)
+        .first()
+    )
+    return Usage(
+        groups_created=administered.count(),
+        purchases_this_month=purchases_in_rolling_month(user, now=now),
+        largest_group_members=fullest or 0,
+    )
 
 
 def subscriptions_due(now: datetime) -> QuerySet[UserSubscription]:

@@ -122,7 +122,7 @@ def _resume_day(order: StandingOrder) -> date:
     return max(_today(), last + timedelta(days=1)) if last else _today()
 
 
-def standing_order_create(
+def standing_order_preview(
     *,
     user,
     amount: Decimal,
@@ -134,6 +134,8 @@ def standing_order_create(
     description: str = "",
     payment_method: str = StandingOrder.PaymentMethod.INTERNAL,
 ) -> StandingOrder:
+    """The order that `standing_order_create` would save, checked and scheduled but not saved:
+    a review page shows it before the owner confirms. Raises what create raises."""
     order = StandingOrder(
         user=user,
         recipient_id=recipient_id,
@@ -147,6 +149,32 @@ def standing_order_create(
     )
     _check_terms(order=order, changed=ALL_FIELDS)
     _schedule_from(order, start_date)
+    return order
+
+
+def standing_order_create(
+    *,
+    user,
+    amount: Decimal,
+    frequency: str,
+    start_date: date,
+    recipient_id: int | None = None,
+    group_id: int | None = None,
+    end_date: date | None = None,
+    description: str = "",
+    payment_method: str = StandingOrder.PaymentMethod.INTERNAL,
+) -> StandingOrder:
+    order = standing_order_preview(
+        user=user,
+        amount=amount,
+        frequency=frequency,
+        start_date=start_date,
+        recipient_id=recipient_id,
+        group_id=group_id,
+        end_date=end_date,
+        description=description,
+        payment_method=payment_method,
+    )
     order.save()
     return order
 

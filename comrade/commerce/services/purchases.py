@@ -22,6 +22,7 @@ from comrade.commerce.selectors import purchases_in_rolling_month
 from comrade.core import settlement
 from comrade.core.errors import field_error
 from comrade.ledger.models import LedgerAccount, TransactionToken, default_currency
+from comrade.ledger.selectors import balance_of
 from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
 
 MAX_QUANTITY = 100
@@ -72,6 +73,37 @@ def product_purchase(
         raise field_error("product", "This product is not available.", code="product_unavailable")
     order = _order(buyer=buyer, quantity=quantity, unit_price=product.price, product=product)
     return _checkout(order, payment_method=payment_method, provider=provider)
+
+
+@dataclass(frozen=True)
+class PurchasePreview:
+    """What a wallet purchase would charge, and where the buyer stands afterwards."""
+
+    order: Order
+    balance: Decimal
+    tier: limits.Tier
+    purchases_this_month: int
+
+    @property
+    def balance_after(self) -> Decimal:
+        return self.balance - self.order.total
+
+
+def product_purchase_preview(*, buyer, product: Product, quantity: int) -> PurchasePreview:
+    """The checks `product_purchase` makes from the wallet (availability, quantity, total, tier
+    limits) and the balance it needs, without writing or locking anything: a review page shows
+    it before the buyer confirms. The purchase itself checks everything again under its locks."""
+    if not product.is_available:
+        raise field_error("product", "This product is not available.", code="product_unavailable")
+    order = _order(buyer=buyer, quantity=quantity, unit_price=product.price, product=product)
+    count = purchases_in_rolling_month(buyer, now=timezone.now())
+    limits.check_purchase(buyer, amount=order.total, purchases_this_month=count)
+    balance = balance_of(buyer)
+    if balance < order.total:
+        raise field_error(
+            "quantity", f"Insufficient balance: {balance} available, {order.total} needed.", code="insufficient_funds"
+        )
+    return PurchasePreview(order=order, balance=balance, tier=limits.tier_of(buyer), purchases_this_month=count)
 
 
 def payment_item_pay(

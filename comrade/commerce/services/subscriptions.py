@@ -27,10 +27,11 @@ from django.utils import timezone
 
 from comrade import limits
 from comrade.commerce.models import UserSubscription
-from comrade.commerce.selectors import subscriptions_due
+from comrade.commerce.selectors import active_subscription, subscriptions_due
 from comrade.core.errors import ApplicationError, field_error
 from comrade.core.money import CENT
 from comrade.ledger.models import LedgerAccount, TransactionToken
+from comrade.ledger.selectors import balance_of
 from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
 
 logger = logging.getLogger(__name__)
@@ -67,13 +68,74 @@ def subscription_change(*, user, tier: str, auto_renew: bool = True, now: dateti
     with transaction.atomic():
         _lock_money(user)
         current = UserSubscription.objects.select_for_update().filter(user=user, status=Status.ACTIVE).first()
-        if current is None:
+        kind = change_kind(current, plan)
+        if kind == NEW:
             return _subscribe(user, plan, auto_renew=auto_renew, now=now)
-        if plan.name == current.subscription_type:
+        if kind == SAME:
             return _keep(current, auto_renew=auto_renew)
-        if plan.price > current.price:
+        if kind == UPGRADE:
             return _upgrade(current, plan, auto_renew=auto_renew, now=now)
         return _downgrade(current, plan)
+
+
+NEW, SAME, UPGRADE, DOWNGRADE = "new", "same", "upgrade", "downgrade"
+
+
+def change_kind(current: UserSubscription | None, plan: limits.Tier) -> str:
+    """Which of the module's rules a change to `plan` follows."""
+    if current is None:
+        return NEW
+    if plan.name == current.subscription_type:
+        return SAME
+    return UPGRADE if plan.price > current.price else DOWNGRADE
+
+
+@dataclass(frozen=True)
+class ChangePreview:
+    """What `subscription_change` to `plan` would do now: the kind of change, the charge taken
+    now (zero for a downgrade, which waits for the renewal), when the new tier applies, and the
+    balance after the charge."""
+
+    plan: limits.Tier
+    current: UserSubscription | None
+    kind: str
+    charge: Decimal
+    effective: datetime
+    balance: Decimal
+
+    @property
+    def balance_after(self) -> Decimal:
+        return self.balance - self.charge
+
+
+def subscription_change_preview(
+    *, user, tier: str, auto_renew: bool = True, now: datetime | None = None
+) -> ChangePreview:
+    """The charge and the effect of changing to `tier`, by the rules and the proration that
+    `subscription_change` applies, writing nothing (for a review page). Raises what the change
+    raises for the same tier (unless it resumes auto-renew or drops a scheduled downgrade) or BASIC
+    alone, and insufficient_funds when the wallet cannot pay."""
+    now = now or timezone.now()
+    plan = plan_for(tier)
+    current = active_subscription(user)
+    kind = change_kind(current, plan)
+    charge, effective = plan.price, now
+    if kind == NEW and plan.name == limits.DEFAULT_TIER and plan.price == 0:
+        raise ApplicationError("already_on_tier", f"Without a subscription you are on {plan.name} already.")
+    if kind == SAME and current.auto_renew == auto_renew and not current.next_subscription_type:
+        raise field_error("subscription_type", f"You are already on {current.subscription_type}.", "already_subscribed")
+    if kind == UPGRADE:
+        charge = prorated_upgrade_charge(current, plan, now=now)
+    if kind in (SAME, DOWNGRADE):
+        charge = Decimal("0.00")
+    if kind == DOWNGRADE:
+        effective = current.end_date
+    balance = balance_of(user)
+    if charge > balance:
+        raise field_error(
+            "subscription_type", f"Insufficient balance: {balance} available, {charge} needed.", "insufficient_funds"
+        )
+    return ChangePreview(plan=plan, current=current, kind=kind, charge=charge, effective=effective, balance=balance)
 
 
 def subscription_cancel(*, subscription: UserSubscription) -> UserSubscription:

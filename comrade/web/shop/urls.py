@@ -1,5 +1,12 @@
 from django.urls import path
 
-from comrade.web.placeholder import coming
+from comrade.web.shop import views
 
-urlpatterns = [path("", coming, name="list")]
+urlpatterns = [
+    path("", views.product_list, name="list"),
+    path("<int:pk>/", views.product_detail, name="product"),
+    path("<int:pk>/buy/", views.product_buy, name="buy"),
+    path("<int:pk>/confirm/", views.product_confirm, name="confirm"),
+    path("purchases/", views.purchase_list, name="purchases"),
+    path("purchases/<int:pk>/", views.purchase_receipt, name="receipt"),
+]

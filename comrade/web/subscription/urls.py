@@ -1,5 +1,10 @@
 from django.urls import path
 
-from comrade.web.placeholder import coming
+from comrade.web.subscription import views
 
-urlpatterns = [path("", coming, name="detail")]
+urlpatterns = [
+    path("", views.subscription_detail, name="detail"),
+    path("change/", views.subscription_review, name="review"),
+    path("confirm/", views.subscription_confirm, name="confirm"),
+    path("cancel/", views.subscription_cancel, name="cancel"),
+]
