@@ -39,7 +39,7 @@ def test_a_member_invites_by_email_with_an_accept_link(group, member, settings, 
     [email] = mail.outbox
     assert email.to == ["friend@example.com"]
     assert group.name in email.subject
-    assert f"https://pay.example/payments/invitations/{invitation.token}/accept/" in email.body
+    assert f"https://pay.example/groups/invitations/{invitation.token}/" in email.body
 
 
 def test_the_expiry_is_configurable(group, admin, settings, django_capture_on_commit_callbacks):
