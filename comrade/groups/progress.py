@@ -21,6 +21,7 @@ from django.utils import timezone
 from comrade.core.money import ZERO
 from comrade.groups.dues_selectors import round_state
 from comrade.groups.models import Contribution, DuesObligation, DuesSchedule, GroupTarget, PaymentGroups
+from comrade.groups.services.pot import pot_balance
 
 MAX_PROJECTION_DAYS = 36_500  # beyond a century the pace says nothing useful
 
@@ -61,7 +62,7 @@ def group_progress(group: PaymentGroups, today: date | None = None) -> Progress 
     if group.target_amount is None:
         return None
     today = today or timezone.localdate()
-    saved = group.pot.balance
+    saved = pot_balance(group)
     contributed = Contribution.objects.filter(group=group).aggregate(total=Sum("amount"))["total"] or ZERO
     return _progress(
         name=group.name,

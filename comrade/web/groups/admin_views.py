@@ -245,7 +245,9 @@ def member_remove(request, pk, user_id):
     name = forms.member_label(member)
     if request.method == "POST" and form.is_valid():
         try:
-            return redirect(_once(request, form, group, Action.REMOVE_MEMBER, {"user_id": member.user_id}, f"{name} was removed."))
+            return redirect(
+                _once(request, form, group, Action.REMOVE_MEMBER, {"user_id": member.user_id}, f"{name} was removed.")
+            )
         except ApplicationError as error:
             refuse(form, error)
             _fresh_key(form)
@@ -277,7 +279,9 @@ def close(request, pk):
     form = forms.KeyForm(request.POST or None, initial={"form_key": new_key()})
     if request.method == "POST" and form.is_valid():
         try:
-            return redirect(_once(request, form, group, Action.CLOSE, {}, f"{group.name} is closed; the pot was refunded."))
+            return redirect(
+                _once(request, form, group, Action.CLOSE, {}, f"{group.name} is closed; the pot was refunded.")
+            )
         except ApplicationError as error:
             refuse(form, error)
             _fresh_key(form)

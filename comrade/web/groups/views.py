@@ -106,9 +106,7 @@ def contribute(request, pk):
         if amount > balance:
             form.add_error("amount", f"Your balance is {balance:,.2f}; enter at most that, or top up first.")
         elif request.method == "POST":
-            confirm = forms.ContributeConfirmForm(
-                initial={**form.cleaned_data, "form_key": new_key()}, targets=targets
-            )
+            confirm = forms.ContributeConfirmForm(initial={**form.cleaned_data, "form_key": new_key()}, targets=targets)
             return _review(request, group, confirm, amount, balance, _target_named(targets, form.cleaned_data))
     return render(request, "web/groups/contribute.html", {"group": group, "form": form})
 
@@ -147,7 +145,9 @@ def contribute_confirm(request, pk):
         except ApplicationError as error:
             refuse(form, error)
         else:
-            messages.success(request, f"Thank you: your contribution of {group.currency} {fields['amount']:,.2f} is in.")
+            messages.success(
+                request, f"Thank you: your contribution of {group.currency} {fields['amount']:,.2f} is in."
+            )
             return redirect(url)
     return render(request, "web/groups/contribute.html", {"group": group, "form": form}, status=200)
 
@@ -156,7 +156,9 @@ def _contribute(request, group, amount, target) -> str:
     txn = services.group_contribute(group=group, user=request.user, amount=amount, target=target)
     if txn.status != Status.COMPLETED:
         raise ApplicationError(
-            "insufficient_funds", txn.failure_reason or "The payment failed.", fields={"amount": ["Insufficient balance."]}
+            "insufficient_funds",
+            txn.failure_reason or "The payment failed.",
+            fields={"amount": ["Insufficient balance."]},
         )
     return reverse("groups:detail", args=[group.pk])
 
@@ -239,4 +241,3 @@ def invitation(request, key):
     pending = found.status == GroupInvitation.Status.PENDING and found.expires_at > timezone.now()
     context = {"invitation": found, "pending": pending, "error": error}
     return render(request, "web/groups/invitation.html", context)
-
