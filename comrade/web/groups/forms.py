@@ -12,7 +12,7 @@ from comrade.core.money import CENT
 from comrade.groups.models import GroupMembers, PaymentGroups
 from comrade.web.once import OnceField
 
-AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
+AMOUNT = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")
 
 
 class AmountInput(forms.TextInput):
