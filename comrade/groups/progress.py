@@ -65,7 +65,7 @@ def group_progress(group: PaymentGroups, today: date | None = None) -> Progress 
     saved = pot_balance(group)
     contributed = Contribution.objects.filter(group=group).aggregate(total=Sum("amount"))["total"] or ZERO
     return _progress(
-        name=group.name,
+        name="The group’s target",
         saved=saved,
         target=group.target_amount,
         contributed=contributed,
