@@ -4,3 +4,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 });
+
+// groups: after a boosted form comes back with errors (no DOMContentLoaded then), focus the summary.
+document.addEventListener("htmx:afterSettle", () => {
+  const summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
+});
