@@ -239,18 +239,18 @@ def member_role(request, pk, user_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_remove(request, pk, user_id):
+    """The member is looked up inside the once-only work, so a repeat of the same confirmation
+    replays the first answer although the member is gone."""
     group = admin_group_or_403(request.user, pk)
-    member = _member_or_404(group, user_id)
     form = forms.KeyForm(request.POST or None, initial={"form_key": new_key()})
-    name = forms.member_label(member)
     if request.method == "POST" and form.is_valid():
         try:
-            return redirect(
-                _once(request, form, group, Action.REMOVE_MEMBER, {"user_id": member.user_id}, f"{name} was removed.")
-            )
+            return redirect(_once_remove(request, form, group, user_id))
         except ApplicationError as error:
             refuse(form, error)
             _fresh_key(form)
+    member = _member_or_404(group, user_id)
+    name = forms.member_label(member)
     balance = money(max(member.total_contributed - member.total_received, 0), group.currency)
     consequences = [
         f"{name} leaves the group and no longer sees it.",
@@ -264,9 +264,19 @@ def member_remove(request, pk, user_id):
         title=f"Remove {name}?",
         consequences=consequences,
         form=_hidden(form),
-        action_url=reverse("groups:member_remove", args=[group.pk, member.user_id]),
+        action_url=reverse("groups:member_remove", args=[group.pk, user_id]),
         button=f"Remove {name}",
     )
+
+
+def _once_remove(request, form, group, user_id) -> str:
+    params = {"user_id": user_id}
+
+    def work():
+        name = forms.member_label(_member_or_404(group, user_id))
+        return _run(request, group, Action.REMOVE_MEMBER, params, f"{name} was removed.")
+
+    return submit_once(request, key=form.cleaned_data["form_key"], data=params, work=work)
 
 
 # --- close ---
@@ -299,6 +309,37 @@ def close(request, pk):
         form=_hidden(form),
         action_url=reverse("groups:close", args=[group.pk]),
         button="Close the group and refund",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approvals_required(request, pk):
+    group = admin_group_or_403(request.user, pk)
+    form = forms.ApprovalsRequiredForm(request.POST or None, initial={"approvals_required": group.approvals_required})
+    if request.method == "POST" and form.is_valid():
+        params = {"approvals_required": form.cleaned_data["approvals_required"]}
+        try:
+            url = _run(request, group, Action.SET_APPROVALS_REQUIRED, params, "The approval rule is saved.")
+        except ApplicationError as error:
+            refuse(form, error)
+        else:
+            return redirect(url)
+    consequences = [
+        "With more than 1, every payout, rotation payout, close, removal of a member who holds a balance "
+        "and demotion of an approver becomes a request that other admins or treasurers must approve.",
+        "Raising the number applies at once; lowering it is itself a request that needs the current approvals.",
+        f"Now: {group.approvals_required}.",
+    ]
+    return _confirm_page(
+        request,
+        group,
+        title="Approvals for payouts",
+        consequences=consequences,
+        form=form,
+        action_url=reverse("groups:approvals_required", args=[group.pk]),
+        button="Save",
+        danger=False,
     )
 
 

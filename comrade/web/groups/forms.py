@@ -163,6 +163,15 @@ class RoleForm(forms.Form):
     )
 
 
+class ApprovalsRequiredForm(forms.Form):
+    approvals_required = forms.TypedChoiceField(
+        label="Approvals before money leaves the pot",
+        coerce=int,
+        choices=[(1, "1: an admin alone"), (2, "2 approvals"), (3, "3 approvals")],
+        help_text="Admins and treasurers approve; nobody approves their own request.",
+    )
+
+
 class KeyForm(forms.Form):
     """A confirmation that moves money and has nothing else to enter."""
 

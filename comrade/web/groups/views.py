@@ -172,6 +172,36 @@ def _target_named(targets, fields):
     return next((t for t in targets if t.pk == wanted), None)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def leave(request, pk):
+    """A member leaves and takes their balance with them (the API's leave action). A repeat of
+    the same confirmation replays the first answer, although the user is no longer a member."""
+    form = forms.KeyForm(request.POST or None, initial={"form_key": new_key()})
+    if request.method == "POST" and form.is_valid():
+        group = selectors.groups_of(request.user).filter(pk=pk).first()
+        try:
+            url = submit_once(request, key=form.cleaned_data["form_key"], data={}, work=lambda: _leave(request, group))
+        except ApplicationError as error:
+            refuse(form, error)
+        else:
+            return redirect(url)
+    group = group_or_404(request.user, pk)
+    me = next(m for m in selectors.members_of(group) if m.user_id == request.user.pk)
+    balance = max(me.total_contributed - me.total_received, 0)
+    return render(request, "web/groups/leave.html", {"group": group, "form": form, "balance": balance})
+
+
+def _leave(request, group) -> str:
+    if group is None:
+        raise NotFound("No such payment group.")
+    refund = services.group_leave(group=group, user=request.user)
+    if refund is not None and refund.status != Status.COMPLETED:
+        raise ApplicationError("refund_failed", refund.failure_reason or "The refund failed.")
+    messages.success(request, f"You left {group.name}.")
+    return reverse("groups:list")
+
+
 # --- invitations ---
 
 
