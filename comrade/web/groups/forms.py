@@ -59,31 +59,41 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class GroupCreateForm(forms.Form):
+class Form(forms.Form):
+    """Labels without a trailing colon."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class GroupCreateForm(Form):
     name = forms.CharField(max_length=120, help_text="What you are saving for, like “Team Vacation 2026”.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     group_type = forms.ChoiceField(
         label="Kind of group",
-        choices=[
-            (PaymentGroups.GroupType.SAVINGS, "Savings: members save together"),
-            (PaymentGroups.GroupType.PURCHASE, "Purchase: the pot buys from the shop"),
-        ],
+        choices=[(PaymentGroups.GroupType.SAVINGS, "Savings"), (PaymentGroups.GroupType.PURCHASE, "Purchase")],
         initial=PaymentGroups.GroupType.SAVINGS,
+        help_text="Savings: members save together. Purchase: the pot can also buy from the shop.",
     )
     target_amount = AmountField(label="Target (optional)", required=False, help_text="The amount the group aims for.")
     deadline = forms.DateField(
         required=False, widget=DateInput, help_text="Optional. Contributions stop after this day."
     )
-    is_open = forms.BooleanField(label="Anyone with the group's link may join", required=False)
+    is_open = forms.BooleanField(
+        label="Open group",
+        required=False,
+        help_text="Anyone with the group’s join link may join without an invitation.",
+    )
 
 
-class TargetCreateForm(forms.Form):
+class TargetCreateForm(Form):
     name = forms.CharField(max_length=120, help_text="Like “Flights” or “New roof”.")
     target_amount = AmountField(label="Target amount")
     target_date = forms.DateField(label="Target date (optional)", required=False, widget=DateInput)
 
 
-class InviteForm(forms.Form):
+class InviteForm(Form):
     invitee_email = forms.EmailField(
         label="Their email address",
         max_length=254,
@@ -92,7 +102,7 @@ class InviteForm(forms.Form):
     )
 
 
-class ContributeForm(forms.Form):
+class ContributeForm(Form):
     amount = AmountField()
     target = forms.TypedChoiceField(
         label="Set aside for", required=False, coerce=int, empty_value=None, choices=[("", "The group's pot")]
@@ -109,7 +119,7 @@ class ContributeConfirmForm(ContributeForm):
     form_key = OnceField()
 
 
-class PayoutForm(forms.Form):
+class PayoutForm(Form):
     user_id = forms.TypedChoiceField(label="Pay to", coerce=int)
     amount = AmountField()
     description = forms.CharField(max_length=255, required=False, label="What it is for (optional)")
@@ -123,7 +133,7 @@ class PayoutConfirmForm(PayoutForm):
     form_key = OnceField()
 
 
-class RotationPayoutForm(forms.Form):
+class RotationPayoutForm(Form):
     amount = AmountField(required=False, label="Amount (optional)", help_text="Leave empty to pay the whole pot.")
 
 
@@ -131,7 +141,7 @@ class RotationPayoutConfirmForm(RotationPayoutForm):
     form_key = OnceField()
 
 
-class RotationOrderForm(forms.Form):
+class RotationOrderForm(Form):
     """One position per member; the members are paid in the order of their positions."""
 
     def __init__(self, *args, members=(), **kwargs):
@@ -153,7 +163,7 @@ class RotationOrderForm(forms.Form):
         return [m.user_id for m in sorted(self.members, key=lambda m: self.cleaned_data[f"position_{m.user_id}"])]
 
 
-class RoleForm(forms.Form):
+class RoleForm(Form):
     role = forms.ChoiceField(
         choices=[
             (GroupMembers.Role.MEMBER, "Member: contributes"),
@@ -163,7 +173,7 @@ class RoleForm(forms.Form):
     )
 
 
-class ApprovalsRequiredForm(forms.Form):
+class ApprovalsRequiredForm(Form):
     approvals_required = forms.TypedChoiceField(
         label="Approvals before money leaves the pot",
         coerce=int,
@@ -172,13 +182,13 @@ class ApprovalsRequiredForm(forms.Form):
     )
 
 
-class KeyForm(forms.Form):
+class KeyForm(Form):
     """A confirmation that moves money and has nothing else to enter."""
 
     form_key = OnceField()
 
 
-class RejectForm(forms.Form):
+class RejectForm(Form):
     reason = forms.CharField(max_length=1000, label="Why you reject it", widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/members/<int:user_id>/remove/", admin_views.member_remove, name="member_remove"),
     path("<int:pk>/close/", admin_views.close, name="close"),
     path("<int:pk>/leave/", views.leave, name="leave"),
+    path("<int:pk>/join/", views.join, name="join"),
     path("<int:pk>/approvals/", admin_views.approvals_required, name="approvals_required"),
     path("<int:pk>/targets/new/", admin_views.target_create, name="target_create"),
     path("<int:pk>/approvals/<int:request_id>/approve/", admin_views.approval_approve, name="approval_approve"),

@@ -4,6 +4,7 @@ form and calls the service or selector the API calls (comrade/groups/api.py)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -77,16 +78,22 @@ def group_detail(request, pk):
         "rotation": [m for m in sorted(members, key=lambda m: m.payout_position or 0) if m.payout_position],
         "next_payee": dues_selectors.next_in_rotation(group),
         "dues": progress.dues_status(group, request.user),
-        "approvals": [(a, describe_request(a), _approvals_of(a)) for a in approvals],
+        "approvals": [(a, describe_request(a), _approvals_of(a), _may_decide(a, request.user)) for a in approvals],
         "invitations": list(selectors.invitations_of_group(group).filter(status=GroupInvitation.Status.PENDING)),
         "contributions": list(selectors.contributions_of(group).select_related("member")[:10]),
         "reject_form": forms.RejectForm(),
+        "join_link": request.build_absolute_uri(reverse("groups:join", args=[group.pk])),
     }
     return render(request, "web/groups/detail.html", context)
 
 
 def _approvals_of(approval: ApprovalRequest) -> int:
     return sum(1 for d in approval.decisions.all() if d.decision == "APPROVE")
+
+
+def _may_decide(approval: ApprovalRequest, user) -> bool:
+    """Whether to offer Approve/Reject: not on one's own request, nor twice (the service decides)."""
+    return approval.requested_by_id != user.pk and all(d.approver_id != user.pk for d in approval.decisions.all())
 
 
 # --- contributing: form -> review -> confirm (once) ---
@@ -200,6 +207,29 @@ def _leave(request, group) -> str:
         raise ApplicationError("refund_failed", refund.failure_reason or "The refund failed.")
     messages.success(request, f"You left {group.name}.")
     return reverse("groups:list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join(request, pk):
+    """Join an open group (or one I am invited to) by its link, as the API's join action."""
+    try:
+        group = selectors.joinable_group(request.user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if GroupMembers.objects.filter(group=group, user=request.user).exists():
+        return redirect("groups:detail", pk=group.pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.group_join(group=group, user=request.user)
+        except ApplicationError as refused:
+            raise_access(refused)
+            error = refused.message
+        else:
+            messages.success(request, f"Welcome to {group.name}.")
+            return redirect("groups:detail", pk=group.pk)
+    return render(request, "web/groups/join.html", {"group": group, "error": error})
 
 
 # --- invitations ---

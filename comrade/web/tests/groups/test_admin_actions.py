@@ -111,6 +111,8 @@ def test_with_approvals_a_payout_becomes_a_request_and_the_last_approval_pays(
     assert "cannot approve or reject your own" in client.post(approve, follow=True).content.decode()
     browser_for(treasurers[0]).post(approve)
     assert pot(funded) == Decimal("150.00")
+    assert approve not in browser_for(treasurers[0]).get(f"/groups/{funded.pk}/").content.decode()  # decided
+    assert approve in browser_for(treasurers[1]).get(f"/groups/{funded.pk}/").content.decode()
     done = browser_for(treasurers[1]).post(approve, follow=True)
     assert "it is done" in done.content.decode()
     request.refresh_from_db()

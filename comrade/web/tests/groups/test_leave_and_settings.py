@@ -68,3 +68,26 @@ def test_the_statement_link_downloads_for_members(browser_for, group, member, ou
     response = browser_for(member).get(link)
     assert response.status_code == 200 and "csv" in response["Content-Type"]
     assert browser_for(outsider).get(link).status_code == 404
+
+
+def test_anyone_joins_an_open_group_by_its_link(browser_for, group, admin, outsider):
+    group.is_open = True
+    group.save()
+    assert f"/groups/{group.pk}/join/" in browser_for(admin).get(f"/groups/{group.pk}/").content.decode()
+    client = browser_for(outsider)
+    assert "Join Vacation Fund?" in client.get(f"/groups/{group.pk}/join/").content.decode()
+    assert client.post(f"/groups/{group.pk}/join/").status_code == 302
+    assert GroupMembers.objects.get(group=group, user=outsider).role == "MEMBER"
+    assert client.get(f"/groups/{group.pk}/join/")["Location"] == f"/groups/{group.pk}/"
+
+
+def test_a_closed_door_is_a_404_and_a_full_group_says_so(browser_for, group, outsider, make_user, unchanged):
+    with unchanged():
+        assert browser_for(outsider).get(f"/groups/{group.pk}/join/").status_code == 404
+        assert browser_for(outsider).post(f"/groups/{group.pk}/join/").status_code == 404
+    group.is_open = True
+    group.save()
+    GroupMemberFactory(group=group, user=make_user())
+    with unchanged():
+        full = browser_for(outsider).post(f"/groups/{group.pk}/join/")
+    assert full.status_code == 200 and "A BASIC group may have 3 members." in full.content.decode()
