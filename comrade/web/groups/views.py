@@ -19,6 +19,7 @@ from comrade.web.groups import forms
 from comrade.web.groups.common import group_or_404, raise_access, refuse
 from comrade.web.groups.describe import describe_request
 from comrade.web.once import new_key, submit_once
+from comrade.web.templatetags.money import money
 
 Status = TransactionToken.Status
 
@@ -111,7 +112,9 @@ def contribute(request, pk):
         amount = form.cleaned_data["amount"]
         balance = balance_of(request.user)
         if amount > balance:
-            form.add_error("amount", f"Your balance is {balance:,.2f}; enter at most that, or top up first.")
+            form.add_error(
+                "amount", f"Your balance is {money(balance, group.currency)}; enter at most that, or top up."
+            )
         elif request.method == "POST":
             confirm = forms.ContributeConfirmForm(initial={**form.cleaned_data, "form_key": new_key()}, targets=targets)
             return _review(request, group, confirm, amount, balance, _target_named(targets, form.cleaned_data))
@@ -153,7 +156,7 @@ def contribute_confirm(request, pk):
             refuse(form, error)
         else:
             messages.success(
-                request, f"Thank you: your contribution of {group.currency} {fields['amount']:,.2f} is in."
+                request, f"Thank you: your contribution of {money(fields['amount'], group.currency)} is in."
             )
             return redirect(url)
     return render(request, "web/groups/contribute.html", {"group": group, "form": form}, status=200)

@@ -67,7 +67,7 @@ def test_contributing_to_a_target_moves_its_progress(browser_for, group, member)
         ("", "This field is required."),
         ("1000000.01", "at most 1,000,000.00"),
         ("12abc", "in numbers"),
-        ("200.01", "Your balance is 200.00"),
+        ("200.01", "Your balance is USD 200.00"),
     ],
 )
 def test_bad_amounts_are_refused_next_to_the_field(browser_for, group, member, unchanged, amount, message):
