@@ -110,8 +110,13 @@ def _payout_review(request, group, members, fields, confirm):
         consequences=consequences,
         form=confirm,
         action_url=reverse("groups:payout_confirm", args=[group.pk]),
-        button=f"Pay {amount}",
+        button=f"Pay {amount} to {_short(members, fields['user_id'])}",
     )
+
+
+def _short(members, user_id) -> str:
+    user = next(m.user for m in members if m.user_id == user_id)
+    return user.get_full_name() or user.email
 
 
 @login_required

@@ -106,3 +106,32 @@ def contribute(page, amount: str, shoot=None):
         page.set_viewport_size(PHONE)
     page.get_by_role("button", name=re.compile(r"^Contribute USD")).click()
     expect(page.get_by_text("Thank you: your contribution")).to_be_visible()
+
+
+def test_an_admin_pays_a_member_through_the_confirmation_page(page, site, sign_in, screenshot, make_user):
+    from comrade.groups.services import group_contribute
+    from comrade.groups.tests.factories import GroupMemberFactory, PaymentGroupFactory
+
+    amina = make_user(balance="500.00", first_name="Amina", last_name="Odhiambo")
+    baraka = make_user(balance="100.00", first_name="Baraka", last_name="Mwangi")
+    group = PaymentGroupFactory(admin=amina, name="Chama Umoja")
+    GroupMemberFactory(group=group, user=baraka)
+    group_contribute(group=group, user=amina, amount=Decimal("300.00"))
+
+    sign_in(amina)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{site}/groups/{group.pk}/")
+    page.get_by_role("link", name="Pay a member").click()
+    page.get_by_label("Pay to").select_option(label=f"Baraka Mwangi ({baraka.email})")
+    page.get_by_label("Amount").fill("120")
+    page.get_by_role("button", name="Review the payout").click()
+    expect(page.get_by_text("USD 120.00 leaves the group's pot", exact=False)).to_be_visible()
+    screenshot(page, "group-payout-confirm")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_role("button", name="Pay USD 120.00").click()
+    expect(page.get_by_text("Paid USD 120.00 from the pot.")).to_be_visible()
+    expect(page.locator("#pot-balance")).to_have_text("USD 180.00")
+
+    assert (pot(group), wallet(baraka)) == (Decimal("180.00"), Decimal("220.00"))
+    payout = TransactionToken.objects.get(transaction_type="PAYOUT")
+    assert (payout.status, payout.amount, payout.receiver) == ("COMPLETED", Decimal("120.00"), baraka)
