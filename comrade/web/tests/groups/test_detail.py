@@ -85,3 +85,36 @@ def test_pending_approvals_show_with_approve_for_approvers(browser_for, group, a
     assert approve in as_treasurer
     assert approve not in page(browser_for, member, group).content.decode()
     assert approve not in page(browser_for, admin, group).content.decode()  # not their own request
+
+
+def test_late_dues_show_with_the_fine(browser_for, group, admin, member):
+    from comrade.groups.models import DuesObligation
+
+    today = timezone.localdate()
+    DuesSchedule.objects.create(
+        group=group, amount=Decimal("50.00"), frequency="MONTHLY", first_due_date=today, updated_by=admin
+    )
+    due = today - timedelta(days=10)
+    dues = DuesObligation.objects.create(
+        group=group,
+        user=member,
+        kind="DUES",
+        period_start=due,
+        period_end=today,
+        due_date=due,
+        arrears_from=due + timedelta(days=1),
+        amount=Decimal("50.00"),
+    )
+    DuesObligation.objects.create(
+        group=group,
+        user=member,
+        kind="FINE",
+        period_start=due,
+        period_end=today,
+        due_date=today,
+        arrears_from=today,
+        amount=Decimal("5.00"),
+        fine_for=dues,
+    )
+    html = page(browser_for, member, group).content.decode()
+    assert "Late" in html and "USD 55.00 overdue" in html and "a fine of USD 5.00" in html
