@@ -106,7 +106,7 @@ def _payout_review(request, group, members, fields, confirm):
     return _confirm_page(
         request,
         group,
-        title=f"Pay {amount} to {person}?",
+        title=f"Pay {amount} to {_short(members, fields['user_id'])}?",
         consequences=consequences,
         form=confirm,
         action_url=reverse("groups:payout_confirm", args=[group.pk]),
