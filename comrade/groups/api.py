@@ -163,6 +163,14 @@ class PaymentGroupViewSet(
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(InvitationSerializer(result.invitation).data, status=code)
 
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"], url_path=r"invitations/(?P<invitation_id>[0-9]{1,18})/cancel")
+    def invitation_cancel(self, request, pk=None, invitation_id=None):
+        invitation = services.invitation_cancel(
+            group=self._group(), user=request.user, invitation_id=int(invitation_id)
+        )
+        return Response(InvitationSerializer(invitation).data)
+
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):

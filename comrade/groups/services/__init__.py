@@ -19,6 +19,7 @@ from comrade.groups.services.invitations import (
     InviteResult,
     group_invite,
     invitation_accept,
+    invitation_cancel,
     invitation_decline,
     invitations_expire,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "group_rotation_set",
     "group_update",
     "invitation_accept",
+    "invitation_cancel",
     "invitation_decline",
     "invitations_expire",
     "target_create",

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from comrade import limits
 from comrade.accounts.services import ensure_email_verified
-from comrade.core.errors import ApplicationError, NotFound
+from comrade.core.errors import ApplicationError, Forbidden, NotFound
 from comrade.groups.models import GroupInvitation, GroupMembers, PaymentGroups
 from comrade.groups.services.common import ensure_not_closed, lock_group, require_member
 from comrade.groups.services.members import invitation_mark, member_add
@@ -74,7 +75,9 @@ def _pending_or_new(group, inviter, email: str) -> InviteResult:
 
 
 def accept_url(invitation: GroupInvitation) -> str:
-    return f"{settings.SITE_URL}/payments/invitations/{invitation.token}/accept/"
+    """The web page where the invitee sees the group and who invited them, then accepts or
+    declines (API clients POST to /payments/invitations/{token}/accept/ with the same token)."""
+    return f"{settings.SITE_URL}{reverse('groups:invitation', kwargs={'key': invitation.token})}"
 
 
 def invitation_send(invitation_id: int) -> None:
@@ -82,8 +85,8 @@ def invitation_send(invitation_id: int) -> None:
     inviter = invitation.inviter.get_full_name() or invitation.inviter.email
     body = (
         f'{inviter} invited you to join the payment group "{invitation.group.name}" on Comrade Pay.\n\n'
-        f"Sign in to Comrade Pay and accept the invitation with this link. Whoever is signed in when\n"
-        f"it is used joins the group, once, so do not forward it:\n{accept_url(invitation)}\n\n"
+        f"Open this link to see the group and accept or decline. Whoever is signed in when it is\n"
+        f"used joins the group, once, so do not forward it:\n{accept_url(invitation)}\n\n"
         f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
     )
     send_mail(
@@ -131,6 +134,22 @@ def _locked_pending(invitation: GroupInvitation) -> GroupInvitation:
     if invitation.expires_at <= timezone.now():
         raise ApplicationError("invitation_expired", "This invitation has expired.")
     return invitation
+
+
+def invitation_cancel(*, group: PaymentGroups, user, invitation_id: int) -> GroupInvitation:
+    """An admin of the group, or whoever sent it, withdraws a pending invitation: it is marked
+    EXPIRED (as a close does), so its link stops working. Other members get 403 `not_group_admin`."""
+    with transaction.atomic():
+        group = lock_group(group)
+        membership = require_member(group, user)
+        invitation = GroupInvitation.objects.select_for_update().filter(group=group, pk=invitation_id).first()
+        if invitation is None:
+            raise NotFound("No such invitation.")
+        if not (membership.is_admin or invitation.inviter_id == user.pk):
+            raise Forbidden("not_group_admin", "Only an admin of this group or the sender may cancel an invitation.")
+        if invitation.status != Status.PENDING:
+            raise ApplicationError("invitation_not_pending", f"This invitation is already {invitation.status.lower()}.")
+        return invitation_mark(invitation, Status.EXPIRED)
 
 
 def invitations_expire(now: datetime) -> int:

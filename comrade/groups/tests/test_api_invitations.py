@@ -84,18 +84,45 @@ def test_accepting_into_a_full_group_is_403(client_for, outsider, invitation, gr
     assert (response.status_code, response.data["code"]) == (403, "member_limit_reached")
 
 
-def test_the_emailed_link_leads_to_the_accept_endpoint(
+def test_the_emailed_link_carries_the_token_the_accept_endpoint_takes(
     client_for, outsider, member, group, django_capture_on_commit_callbacks
 ):
+    """The link opens the web page (/groups/invitations/<token>/); API clients use its token."""
     import re
 
     from django.core import mail
 
     with django_capture_on_commit_callbacks(execute=True):
         client_for(member).post(f"/payments/payment-groups/{group.pk}/invite/", {"invitee_email": outsider.email})
-    link = re.search(r"https?://\S+/accept/", mail.outbox[0].body).group(0)
+    token = re.search(r"https?://\S+/groups/invitations/([A-Za-z0-9_\-]+)/", mail.outbox[0].body).group(1)
 
-    response = client_for(outsider).post(re.sub(r"^https?://[^/]+", "", link))
+    response = client_for(outsider).post(f"{BASE}{token}/accept/")
 
     assert response.status_code == 201, response.data
     assert GroupMembers.objects.filter(group=group, user=outsider).exists()
+
+
+def test_an_admin_or_the_sender_cancels_a_pending_invitation(client_for, admin, member, group, unchanged):
+    by_admin = GroupInvitationFactory(group=group, inviter=member)
+    url = f"/payments/payment-groups/{group.pk}/invitations/{by_admin.pk}/cancel/"
+
+    response = client_for(admin).post(url)
+
+    assert (response.status_code, response.data["status"]) == (200, "EXPIRED")
+    again = client_for(admin).post(url)
+    assert (again.status_code, again.data["code"]) == (400, "invitation_not_pending")
+    own = GroupInvitationFactory(group=group, inviter=member)
+    assert (
+        client_for(member).post(f"/payments/payment-groups/{group.pk}/invitations/{own.pk}/cancel/").status_code == 200
+    )
+
+
+def test_others_cannot_cancel_an_invitation(client_for, admin, member, outsider, group, unchanged):
+    invitation = GroupInvitationFactory(group=group, inviter=admin)
+    url = f"/payments/payment-groups/{group.pk}/invitations/{invitation.pk}/cancel/"
+    with unchanged():
+        plain = client_for(member).post(url)
+        stranger = client_for(outsider).post(url)
+        missing = client_for(admin).post(f"/payments/payment-groups/{group.pk}/invitations/999999/cancel/")
+    assert (plain.status_code, plain.data["code"]) == (403, "not_group_admin")
+    assert (stranger.status_code, missing.status_code) == (404, 404)

@@ -161,7 +161,7 @@ def test_the_invitation_email_carries_the_token_link(member, group, unverified, 
     with django_capture_on_commit_callbacks(execute=True):
         invitation = group_invite(group=group, inviter=member, invitee_email=VICTIM).invitation
 
-    link = re.search(r"https?://\S+/accept/", mail.outbox[-1].body).group(0)
+    link = re.search(r"https?://\S+/invitations/\S+/", mail.outbox[-1].body).group(0)
 
     assert invitation.token in link
 

@@ -39,7 +39,7 @@ def test_a_member_invites_by_email_with_an_accept_link(group, member, settings, 
     [email] = mail.outbox
     assert email.to == ["friend@example.com"]
     assert group.name in email.subject
-    assert f"https://pay.example/payments/invitations/{invitation.token}/accept/" in email.body
+    assert f"https://pay.example/groups/invitations/{invitation.token}/" in email.body
 
 
 def test_the_expiry_is_configurable(group, admin, settings, django_capture_on_commit_callbacks):
@@ -158,3 +158,20 @@ def test_the_job_is_registered():
     from comrade.core import jobs
 
     assert jobs.get("expire_invitations").run is invitations_expire
+
+
+def test_cancel_marks_the_invitation_expired_and_refusals_change_nothing(group, admin, member, outsider, unchanged):
+    from comrade.groups.services import invitation_cancel
+
+    invitation = GroupInvitationFactory(group=group, inviter=admin)
+    for user, code in ((member, "not_group_admin"), (outsider, "not_found")):
+        with unchanged(), pytest.raises(ApplicationError) as refused:
+            invitation_cancel(group=group, user=user, invitation_id=invitation.pk)
+        assert refused.value.code == code
+
+    cancelled = invitation_cancel(group=group, user=admin, invitation_id=invitation.pk)
+
+    assert (cancelled.status, cancelled.responded_at is not None) == ("EXPIRED", True)
+    with unchanged(), pytest.raises(ApplicationError) as again:
+        invitation_cancel(group=group, user=admin, invitation_id=invitation.pk)
+    assert again.value.code == "invitation_not_pending"

@@ -1,0 +1,197 @@
+"""Forms for the group pages. They check the shape of the input (an amount with two decimals, an
+email, a date); every business rule stays in comrade.groups.services, whose refusals the views put
+next to the field they name."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.conf import settings
+
+from comrade.core.money import CENT
+from comrade.groups.models import GroupMembers, PaymentGroups
+from comrade.web.once import OnceField
+
+AMOUNT = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")
+
+
+class AmountInput(forms.TextInput):
+    """`type="text" inputmode="decimal"`, not type="number" (scroll wheel, screen readers)."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+
+
+class AmountField(forms.CharField):
+    """An amount as people type it ("1,250", "1250.5"): more than 0, at most two decimals, at most
+    MAX_TRANSACTION_AMOUNT. Cleans to a Decimal with two places."""
+
+    widget = AmountInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("help_text", "For example 25.00")
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        text = value.strip().replace(" ", "")
+        if not AMOUNT.match(text):
+            raise forms.ValidationError("Enter an amount in numbers, like 25.00.", code="invalid")
+        try:
+            amount = Decimal(text.replace(",", ""))
+        except InvalidOperation as exc:
+            raise forms.ValidationError("Enter an amount in numbers, like 25.00.", code="invalid") from exc
+        if amount != amount.quantize(CENT):
+            raise forms.ValidationError("Use at most two decimals, like 25.50.", code="decimals")
+        if amount <= 0:
+            raise forms.ValidationError("The amount must be more than 0.00.", code="min_value")
+        if amount > settings.MAX_TRANSACTION_AMOUNT:
+            raise forms.ValidationError(
+                f"The amount can be at most {settings.MAX_TRANSACTION_AMOUNT:,.2f}.", code="max_value"
+            )
+        return amount.quantize(CENT)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class Form(forms.Form):
+    """Labels without a trailing colon."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class GroupCreateForm(Form):
+    name = forms.CharField(max_length=120, help_text="What you are saving for, like “Team Vacation 2026”.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    group_type = forms.ChoiceField(
+        label="Kind of group",
+        choices=[(PaymentGroups.GroupType.SAVINGS, "Savings"), (PaymentGroups.GroupType.PURCHASE, "Purchase")],
+        initial=PaymentGroups.GroupType.SAVINGS,
+        help_text="Savings: members save together. Purchase: the pot can also buy from the shop.",
+    )
+    target_amount = AmountField(label="Target (optional)", required=False, help_text="The amount the group aims for.")
+    deadline = forms.DateField(
+        required=False, widget=DateInput, help_text="Optional. Contributions stop after this day."
+    )
+    is_open = forms.BooleanField(
+        label="Open group",
+        required=False,
+        help_text="Anyone with the group’s join link may join without an invitation.",
+    )
+
+
+class TargetCreateForm(Form):
+    name = forms.CharField(max_length=120, help_text="Like “Flights” or “New roof”.")
+    target_amount = AmountField(label="Target amount")
+    target_date = forms.DateField(label="Target date (optional)", required=False, widget=DateInput)
+
+
+class InviteForm(Form):
+    invitee_email = forms.EmailField(
+        label="Their email address",
+        max_length=254,
+        help_text="We email them a link to accept or decline.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class ContributeForm(Form):
+    amount = AmountField()
+    target = forms.TypedChoiceField(
+        label="Set aside for", required=False, coerce=int, empty_value=None, choices=[("", "The group's pot")]
+    )
+
+    def __init__(self, *args, targets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = [("", "The group's pot")] + [(t.pk, t.name) for t in targets]
+        if not targets:
+            self.fields["target"].widget = forms.HiddenInput()
+
+
+class ContributeConfirmForm(ContributeForm):
+    form_key = OnceField()
+
+
+class PayoutForm(Form):
+    user_id = forms.TypedChoiceField(label="Pay to", coerce=int)
+    amount = AmountField()
+    description = forms.CharField(max_length=255, required=False, label="What it is for (optional)")
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user_id"].choices = [(m.user_id, member_label(m)) for m in members]
+
+
+class PayoutConfirmForm(PayoutForm):
+    form_key = OnceField()
+
+
+class RotationPayoutForm(Form):
+    amount = AmountField(required=False, label="Amount (optional)", help_text="Leave empty to pay the whole pot.")
+
+
+class RotationPayoutConfirmForm(RotationPayoutForm):
+    form_key = OnceField()
+
+
+class RotationOrderForm(Form):
+    """One position per member; the members are paid in the order of their positions."""
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = list(members)
+        for number, m in enumerate(self.members, start=1):
+            self.fields[f"position_{m.user_id}"] = forms.IntegerField(
+                label=member_label(m), min_value=1, max_value=len(self.members), initial=m.payout_position or number
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        positions = [cleaned.get(f"position_{m.user_id}") for m in self.members]
+        if None not in positions and len(set(positions)) != len(positions):
+            raise forms.ValidationError("Give each member a different position.", code="duplicate")
+        return cleaned
+
+    def order(self) -> list[int]:
+        return [m.user_id for m in sorted(self.members, key=lambda m: self.cleaned_data[f"position_{m.user_id}"])]
+
+
+class RoleForm(Form):
+    role = forms.ChoiceField(
+        choices=[
+            (GroupMembers.Role.MEMBER, "Member: contributes"),
+            (GroupMembers.Role.TREASURER, "Treasurer: contributes and approves payouts"),
+            (GroupMembers.Role.ADMIN, "Admin: runs the group and approves payouts"),
+        ]
+    )
+
+
+class ApprovalsRequiredForm(Form):
+    approvals_required = forms.TypedChoiceField(
+        label="Approvals before money leaves the pot",
+        coerce=int,
+        choices=[(1, "1: an admin alone"), (2, "2 approvals"), (3, "3 approvals")],
+        help_text="Admins and treasurers approve; nobody approves their own request.",
+    )
+
+
+class KeyForm(Form):
+    """A confirmation that moves money and has nothing else to enter."""
+
+    form_key = OnceField()
+
+
+class RejectForm(Form):
+    reason = forms.CharField(max_length=1000, label="Why you reject it", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def member_label(membership: GroupMembers) -> str:
+    name = membership.user.get_full_name()
+    return f"{name} ({membership.user.email})" if name else membership.user.email
