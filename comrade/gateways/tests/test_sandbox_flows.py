@@ -29,7 +29,7 @@ def press(client, redirect_url: str, decision: str):
 def test_providers_lists_the_enabled_ones(api):
     response = api.get("/payments/providers/")
     assert response.status_code == 200
-    assert [p["name"] for p in response.data] == ["sandbox"]
+    assert [p["name"] for p in response.data] == ["sandbox", "bank"]  # bank: the development account is set in DEBUG
 
 
 def test_deposit_through_the_sandbox_checkout(api, user, deposit, client_for):
