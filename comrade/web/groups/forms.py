@@ -2,57 +2,11 @@
 email, a date); every business rule stays in comrade.groups.services, whose refusals the views put
 next to the field they name."""
 
-import re
-from decimal import Decimal, InvalidOperation
-
 from django import forms
-from django.conf import settings
 
-from comrade.core.money import CENT
 from comrade.groups.models import GroupMembers, PaymentGroups
+from comrade.web.fields import AmountField
 from comrade.web.once import OnceField
-
-AMOUNT = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")
-
-
-class AmountInput(forms.TextInput):
-    """`type="text" inputmode="decimal"`, not type="number" (scroll wheel, screen readers)."""
-
-    def __init__(self, attrs=None):
-        super().__init__({"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false", **(attrs or {})})
-
-
-class AmountField(forms.CharField):
-    """An amount as people type it ("1,250", "1250.5"): more than 0, at most two decimals, at most
-    MAX_TRANSACTION_AMOUNT. Cleans to a Decimal with two places."""
-
-    widget = AmountInput
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("help_text", "For example 25.00")
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in self.empty_values:
-            return None
-        text = value.strip().replace(" ", "")
-        if not AMOUNT.match(text):
-            raise forms.ValidationError("Enter an amount in numbers, like 25.00.", code="invalid")
-        try:
-            amount = Decimal(text.replace(",", ""))
-        except InvalidOperation as exc:
-            raise forms.ValidationError("Enter an amount in numbers, like 25.00.", code="invalid") from exc
-        if amount != amount.quantize(CENT):
-            raise forms.ValidationError("Use at most two decimals, like 25.50.", code="decimals")
-        if amount <= 0:
-            raise forms.ValidationError("The amount must be more than 0.00.", code="min_value")
-        if amount > settings.MAX_TRANSACTION_AMOUNT:
-            raise forms.ValidationError(
-                f"The amount can be at most {settings.MAX_TRANSACTION_AMOUNT:,.2f}.", code="max_value"
-            )
-        return amount.quantize(CENT)
 
 
 class DateInput(forms.DateInput):

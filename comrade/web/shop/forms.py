@@ -1,8 +1,8 @@
 from django import forms
 
 from comrade.commerce.services.purchases import MAX_QUANTITY
+from comrade.web.fields import QuantityField
 from comrade.web.once import OnceField
-from comrade.web.shop.amounts import QuantityField
 
 ORDERING = [("", "Name"), ("price", "Price: low to high"), ("-price", "Price: high to low"), ("-created_at", "Newest")]
 

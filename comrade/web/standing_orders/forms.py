@@ -3,8 +3,8 @@ from django.contrib.auth import get_user_model
 
 from comrade.groups.selectors import groups_of
 from comrade.standing_orders.models import StandingOrder
+from comrade.web.fields import AmountField
 from comrade.web.once import OnceField
-from comrade.web.shop.amounts import MoneyField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -16,7 +16,7 @@ class StandingOrderForm(forms.Form):
         label="Pay to (email)", required=False, help_text="We show the person's name before you confirm."
     )
     group = forms.TypedChoiceField(label="Or save into a group", required=False, coerce=int, empty_value=None)
-    amount = MoneyField(label="Amount each time")
+    amount = AmountField(label="Amount each time")
     frequency = forms.ChoiceField(label="How often", choices=StandingOrder.Frequency.choices)
     start_date = forms.DateField(label="First payment", widget=DATE)
     end_date = forms.DateField(label="Last payment (optional)", required=False, widget=DATE)
@@ -57,7 +57,7 @@ class StandingOrderForm(forms.Form):
 class EditStandingOrderForm(forms.Form):
     """What can change on an order (the payee stays; set up a new order for another payee)."""
 
-    amount = MoneyField(label="Amount each time")
+    amount = AmountField(label="Amount each time")
     frequency = forms.ChoiceField(label="How often", choices=StandingOrder.Frequency.choices)
     start_date = forms.DateField(label="First payment", widget=DATE)
     end_date = forms.DateField(label="Last payment (optional)", required=False, widget=DATE)

@@ -46,7 +46,7 @@ def test_payout_form_confirmation_and_once(browser_for, funded, admin, member):
     "data, message",
     [
         ({"amount": "40.001"}, "at most two decimals"),
-        ({"amount": "-3"}, "more than 0.00"),
+        ({"amount": "-3"}, "greater than zero"),
         ({"amount": "150.01"}, "The pot holds USD 150.00."),
         ({"amount": "10", "user_id": "999999"}, "Select a valid choice"),
     ],

@@ -62,10 +62,10 @@ def test_contributing_to_a_target_moves_its_progress(browser_for, group, member)
     "amount, message",
     [
         ("10.005", "at most two decimals"),
-        ("-5", "more than 0.00"),
-        ("0", "more than 0.00"),
+        ("-5", "greater than zero"),
+        ("0", "greater than zero"),
         ("", "This field is required."),
-        ("1000000.01", "at most 1,000,000.00"),
+        ("1000000.01", "at once is 1,000,000.00"),
         ("12abc", "in numbers"),
         ("200.01", "Your balance is USD 200.00"),
     ],

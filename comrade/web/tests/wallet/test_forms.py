@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from comrade.web.wallet.forms import AmountField, ExternalForm
+from comrade.web.fields import AmountField
+from comrade.web.wallet.forms import ExternalForm
 
 MPESA = [
     {"name": "sandbox", "display_name": "Sandbox", "supports": ["deposit"]},
