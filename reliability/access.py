@@ -61,6 +61,9 @@ def create_objects(world: World, a, c, staff_session) -> dict[str, object]:
     ids["method_id"] = post("/payments/payment-profiles/payment_methods/", {"provider": "sandbox", "token": "tok_a"})[
         "id"
     ]
+    ids["bank-accounts"] = post(
+        "/payments/bank-accounts/", {"holder_name": "A Person", "iban": "GB33BUKB20201555555555", "bic": "BUKBGB22"}
+    )["id"]
     ids["payment-profiles"] = _ok(s.get(base + "/payments/payment-profiles/my_profile/", headers=h), 200, "profile")[
         "id"
     ]
@@ -118,6 +121,7 @@ def bodies(a, b) -> dict[str, dict]:
 
 def snapshot(a, ids: dict) -> dict:
     """Everything of A's that an attempt by B could have changed."""
+    from comrade.bank.models import BankAccount
     from comrade.commerce.models import PaymentItem, Product, UserSubscription
     from comrade.groups.models import GroupInvitation, GroupMembers, GroupTarget, PaymentGroups
     from comrade.ledger.models import LedgerAccount, PaymentProfile, TransactionToken
@@ -138,6 +142,7 @@ def snapshot(a, ids: dict) -> dict:
         "transactions": sorted(TransactionToken.objects.filter(sender_id=a.user_id).values_list("pk", "status")),
         "methods": PaymentProfile.objects.get(user_id=a.user_id).payment_methods,
         "product": Product.objects.filter(pk=ids["products"]).values_list("name", "price").first(),
+        "bank account": BankAccount.objects.filter(pk=ids["bank-accounts"]).values_list("iban", "holder_name").first(),
         "item": PaymentItem.objects.filter(pk=ids["payment-items"]).values_list("name", "price").first(),
     }
 
@@ -153,14 +158,16 @@ def operations(schema: dict) -> list[tuple[str, str]]:
 
 class _Ids(dict):
     """Path parameters: A's object of the path's kind for {id}; any other parameter (an approval
-    request, an obligation) takes the id of A's group, which B must not reach either way."""
+    request, an obligation) and the staff-only kinds (bank files and statements) take the id of
+    A's group, which B must not reach either way."""
 
     def __missing__(self, key: str) -> int:
         return self["fallback"]
 
 
 def attempt(world: World, b, ids: dict, body_for: dict, method: str, path: str) -> int:
-    params = _Ids(id=ids[path.split("/")[2]], method_id=ids["method_id"], fallback=ids["payment-groups"])
+    group = ids["payment-groups"]
+    params = _Ids(id=ids.get(path.split("/")[2], group), method_id=ids["method_id"], fallback=group)
     url = world.server.base_url + path.format_map(params)
     action = path.rstrip("/").split("/")[-1]
     body = body_for.get(action) or body_for.get(method) or {}
