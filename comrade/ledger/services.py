@@ -231,7 +231,7 @@ def transaction_open_settled(*, legs: Sequence[Leg], **fields) -> TransactionTok
     structlog.contextvars.bind_contextvars(transaction_token=txn.token)
     steps = [Status.PENDING, *path]
     reason = fields.get("failure_reason", "")
-    TransactionStatusChange.objects.bulk_create(
+    trail = TransactionStatusChange.objects.bulk_create(
         TransactionStatusChange(
             transaction=txn, from_status=old, to_status=new, reason=reason if new == Status.FAILED else ""
         )
@@ -239,7 +239,21 @@ def transaction_open_settled(*, legs: Sequence[Leg], **fields) -> TransactionTok
     )
     if txn.status == Status.COMPLETED:
         _apply(txn, accounts, legs)
+    _known_new(txn, trail)
     return txn
+
+
+def _known_new(txn: TransactionToken, trail: list[TransactionStatusChange]) -> None:
+    """What is known of a transaction this function just inserted, so that answering with it reads
+    nothing again: its audit trail is `trail` (txn.status_changes.all() returns it) and no row of
+    another table points at it yet (a reverse one-to-one such as `external` is None)."""
+    queryset = txn.status_changes.all()  # builds the queryset, reads nothing
+    queryset._result_cache = list(trail)
+    queryset._prefetch_done = True
+    txn._prefetched_objects_cache = {"status_changes": queryset}
+    for relation in txn._meta.related_objects:
+        if relation.one_to_one:
+            relation.set_cached_value(txn, None)
 
 
 def _advance(txn: TransactionToken, path: Sequence[str]) -> TransactionToken:

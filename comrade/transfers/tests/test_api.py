@@ -2,6 +2,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.throttling import UserRateThrottle
 
 from comrade.ledger.checks import run_all
@@ -259,3 +261,29 @@ def test_non_numeric_ids_are_404_not_500(api, path):
 def test_history_dates_with_odd_offsets_are_answered_not_500(api, value):
     response = api.get("/payments/transactions/", {"created_after": value})
     assert response.status_code in (200, 400)
+
+
+def _reads(queries, table: str) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("SELECT") and table in q["sql"]]
+
+
+def test_a_transfer_answers_with_its_status_history_without_reading_it_again(api, user, bob):
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(URL, body(bob, amount="1.00"))
+    assert response.status_code == 201, response.data
+    history = [(h["status"], h["reason"]) for h in response.data["status_history"]]
+    assert history == [("PENDING", ""), ("AUTHORIZED", ""), ("VERIFIED", ""), ("COMPLETED", "")]
+    assert response.data["next_action"] is None
+    assert not _reads(queries, "ledger_transactionstatuschange") and not _reads(queries, "gateways_externalpayment")
+    stored = TransactionToken.objects.get(token=response.data["token"])
+    assert [c.to_status for c in stored.status_changes.order_by("id")] == [status for status, _ in history]
+
+
+def test_a_refused_transfer_answers_with_its_reason_in_the_status_history(api, user, bob):
+    response = api.post(URL, body(bob, amount="500.00"))
+    assert response.status_code == 400, response.data
+    txn = TransactionToken.objects.get(sender=user, transaction_type="TRANSFER")
+    assert txn.status == "FAILED" and txn.failure_code == "insufficient_funds" and not txn.entries.exists()
+    trail = [(c.from_status, c.to_status, c.reason) for c in txn.status_changes.order_by("id")]
+    assert trail == [("", "PENDING", ""), ("PENDING", "FAILED", txn.failure_reason)]
+    assert balance_of(user) == Decimal("100.00") and balance_of(bob) == Decimal("0.00")
