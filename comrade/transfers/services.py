@@ -6,10 +6,14 @@ from comrade.core.errors import field_error
 from comrade.ledger.models import PaymentProfile, TransactionToken
 from comrade.ledger.services import Leg, transaction_open_settled
 
+MAX_ID = 2**63 - 1
+
 
 def _wallets(receiver_id: int, sender) -> tuple[int, int]:
     """The sender's and the receiver's wallet accounts in one query, refusing a receiver that does
     not exist, is not active or has no wallet, and a transfer to oneself."""
+    if not 0 < receiver_id <= MAX_ID:  # `IN` does not drop an out-of-range integer as `=` does
+        raise field_error("receiver_id", "No active user with this id.", code="unknown_receiver")
     rows = PaymentProfile.objects.filter(user_id__in=[sender.pk, receiver_id], user__is_active=True).values_list(
         "user_id", "account_id"
     )

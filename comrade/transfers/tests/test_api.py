@@ -264,7 +264,7 @@ def test_history_dates_with_odd_offsets_are_answered_not_500(api, value):
 
 
 def _reads(queries, table: str) -> list[str]:
-    return [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("SELECT") and table in q["sql"]]
+    return [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
 
 
 def test_a_transfer_answers_with_its_status_history_without_reading_it_again(api, user, bob):
@@ -287,3 +287,61 @@ def test_a_refused_transfer_answers_with_its_reason_in_the_status_history(api, u
     trail = [(c.from_status, c.to_status, c.reason) for c in txn.status_changes.order_by("id")]
     assert trail == [("", "PENDING", ""), ("PENDING", "FAILED", txn.failure_reason)]
     assert balance_of(user) == Decimal("100.00") and balance_of(bob) == Decimal("0.00")
+
+
+def test_an_internal_transfer_with_a_key_commits_its_answer_with_the_money(api, user, bob):
+    from comrade.core.models import IdempotencyRecord
+
+    response = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="one-commit")
+    assert response.status_code == 201
+    record = IdempotencyRecord.objects.get(key="one-commit")
+    assert record.response_status == 201 and record.response_body["token"] == response.data["token"]
+    assert list(record.transactions.values_list("token", flat=True)) == [response.data["token"]]
+    replay = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="one-commit")
+    assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
+    assert balance_of(user) == Decimal("75.00") and balance_of(bob) == Decimal("25.00")
+
+
+def test_work_that_fails_after_moving_money_in_one_transaction_leaves_nothing_and_frees_the_key(user, bob):
+    from comrade.core.idempotency import run_once
+    from comrade.core.models import IdempotencyRecord
+    from comrade.transfers.services import transfer_create
+
+    def work():
+        transfer_create(sender=user, receiver_id=bob.pk, amount=Decimal("10.00"))
+        raise RuntimeError("the worker broke after the transfer")
+
+    def answer(result):
+        return 201, {}
+
+    with pytest.raises(RuntimeError):
+        run_once(user=user, key="k", fingerprint="f", work=work, answer=answer, in_one_transaction=True)
+    assert not IdempotencyRecord.objects.filter(key="k").exists()
+    assert not TransactionToken.objects.filter(sender=user, transaction_type="TRANSFER").exists()
+    assert balance_of(user) == Decimal("100.00") and balance_of(bob) == Decimal("0.00")
+    assert run_all() == []
+
+    def good():
+        return transfer_create(sender=user, receiver_id=bob.pk, amount=Decimal("10.00"))
+
+    once = run_once(user=user, key="k", fingerprint="f", work=good, answer=answer, in_one_transaction=True)
+    assert not once.replayed and balance_of(bob) == Decimal("10.00")
+    again = run_once(user=user, key="k", fingerprint="f", work=good, answer=answer, in_one_transaction=True)
+    assert again.replayed and balance_of(bob) == Decimal("10.00")
+
+
+def test_an_external_payment_keeps_the_separate_claim(api, user):
+    from comrade.transfers.api import TransactionViewSet
+
+    view = TransactionViewSet()
+    view.action = "create_transaction"
+
+    class Request:
+        def __init__(self, data):
+            self.data = data
+
+    assert view.idempotent_in_one_transaction(Request({"payment_method": "INTERNAL"}))
+    assert not view.idempotent_in_one_transaction(Request({"payment_method": "EXTERNAL"}))
+    assert not view.idempotent_in_one_transaction(Request(["not", "a", "dict"]))
+    view.action = "refund"
+    assert not view.idempotent_in_one_transaction(Request({"payment_method": "INTERNAL"}))
