@@ -42,7 +42,7 @@ def _transfers(found: dict) -> str:
                 continue
             share = f"{r['per_second'] / floor:.3f}" if floor else "-"
             rows.append([result["database"], label, r["per_second"], r["p50_ms"], r["p99_ms"], r["errors"], share])
-        ratio_rows += [[result["database"], name, value] for name, value in result.get("ratios", {}).items()]
+        ratio_rows += [[result["database"], name, f"{value:.3f}"] for name, value in result.get("ratios", {}).items()]
     if not rows:
         return ""
     headers = ["database", "path", "transfers/s", "p50 ms", "p99 ms", "errors", "/ floor"]
