@@ -204,9 +204,17 @@ class TransactionToken(models.Model):
 
     Status = TransactionStatus
 
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_transactions")
+    # sender and receiver are indexed by txn_sender_newest / txn_receiver_newest (leading column)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_transactions", db_index=False
+    )
     receiver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="received_transactions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="received_transactions",
+        db_index=False,
     )
     amount = money_model_field(default=None)
     currency = models.CharField(max_length=3, default=default_currency)
@@ -245,8 +253,6 @@ class TransactionToken(models.Model):
             _status_machine(),
         ]
         indexes = [
-            models.Index(fields=["sender"]),
-            models.Index(fields=["receiver"]),
             models.Index(fields=["status"]),
             models.Index(fields=["created_at"]),
             models.Index(fields=["sender", "-id"], name="txn_sender_newest"),
@@ -282,7 +288,10 @@ class TransactionToken(models.Model):
 class TransactionStatusChange(models.Model):
     """The audit trail: one row per status a transaction entered, append-only."""
 
-    transaction = models.ForeignKey(TransactionToken, on_delete=models.PROTECT, related_name="status_changes")
+    # indexed by (transaction, id) below
+    transaction = models.ForeignKey(
+        TransactionToken, on_delete=models.PROTECT, related_name="status_changes", db_index=False
+    )
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, choices=TransactionStatus.choices)
     reason = models.CharField(max_length=255, blank=True)
@@ -329,7 +338,8 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 class LedgerEntry(models.Model):
     transaction = models.ForeignKey(TransactionToken, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    # indexed by entry_account_id (account, id)
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_index=False)
     amount = models.DecimalField(max_digits=14, decimal_places=2)  # credit > 0, debit < 0
     balance_after = models.DecimalField(max_digits=14, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
