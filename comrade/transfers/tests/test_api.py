@@ -345,3 +345,19 @@ def test_an_external_payment_keeps_the_separate_claim(api, user):
     assert not view.idempotent_in_one_transaction(Request(["not", "a", "dict"]))
     view.action = "refund"
     assert not view.idempotent_in_one_transaction(Request({"payment_method": "INTERNAL"}))
+
+
+def test_a_deactivated_users_unexpired_jwt_moves_no_money(user, bob):
+    """The JWT is checked against the user row on every request (simplejwt's JWTAuthentication):
+    a token issued before the user was deactivated is refused at once, on any worker."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    assert client.post(URL, body(bob, amount="1.00")).status_code == 201
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    refused = client.post(URL, body(bob, amount="1.00"), HTTP_IDEMPOTENCY_KEY="after-deactivation")
+    assert refused.status_code == 401
+    assert balance_of(user) == Decimal("99.00") and balance_of(bob) == Decimal("1.00")
