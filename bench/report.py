@@ -2,7 +2,16 @@
 
 from bench.infra.results import markdown_table
 
-PATHS = [("http", "HTTP (gunicorn)"), ("service", "service layer"), ("sql", "bare SQL floor")]
+PATHS = [
+    ("http_with_key", "HTTP (gunicorn), Idempotency-Key"),
+    ("http_without_key", "HTTP (gunicorn), no key"),
+    ("http_single", "HTTP (gunicorn), Idempotency-Key, 1 client"),
+    ("service", "service layer"),
+    ("python_sql", "bare SQL from Python (psycopg / sqlite3)"),
+    ("pgbench_schema", "pgbench, our schema and triggers (the floor)"),
+    ("pgbench_schema_single", "pgbench, our schema, 1 client"),
+    ("pgbench_minimal", "pgbench, minimal tables, no triggers"),
+]
 
 
 def markdown(document: dict) -> str:
@@ -21,29 +30,30 @@ def markdown(document: dict) -> str:
 
 
 def _transfers(found: dict) -> str:
-    rows = []
+    rows, ratio_rows = [], []
     for key in ("transfers_postgresql", "transfers_sqlite"):
         result = found.get(key)
         if not result or result.get("crashed"):
             continue
-        floor = result["sql"]["per_second"]
+        floor = result.get("pgbench_schema", result.get("python_sql", {})).get("per_second")
         for path, label in PATHS:
-            r = result[path]
-            rows.append(
-                [
-                    result["database"],
-                    label,
-                    r["per_second"],
-                    r["p50_ms"],
-                    r["p99_ms"],
-                    r["errors"],
-                    f"{r['per_second'] / floor:.3f}" if floor else "-",
-                ]
-            )
+            r = result.get(path)
+            if not r:
+                continue
+            share = f"{r['per_second'] / floor:.3f}" if floor else "-"
+            rows.append([result["database"], label, r["per_second"], r["p50_ms"], r["p99_ms"], r["errors"], share])
+        ratio_rows += [[result["database"], name, f"{value:.3f}"] for name, value in result.get("ratios", {}).items()]
     if not rows:
         return ""
-    headers = ["database", "path", "transfers/s", "p50 ms", "p99 ms", "errors", "/ bare SQL"]
-    return "## Transfers\n\n" + markdown_table(headers, rows)
+    headers = ["database", "path", "transfers/s", "p50 ms", "p99 ms", "errors", "/ floor"]
+    note = (
+        "The floor is pgbench on our schema on PostgreSQL, and the bare SQL from Python on SQLite"
+        " (no pgbench there).\n\n"
+    )
+    table = "## Transfers\n\n" + note + markdown_table(headers, rows)
+    if ratio_rows:
+        table += "\n" + markdown_table(["database", "ratio", "value"], ratio_rows)
+    return table
 
 
 def _history(found: dict) -> str:

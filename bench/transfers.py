@@ -1,13 +1,25 @@
 """Benchmark 1: internal transfers among the funded users, N concurrent clients.
 
-(a) HTTP against gunicorn (POST /payments/transactions/create_transaction/ with a JWT),
+(a) HTTP against gunicorn (POST /payments/transactions/create_transaction/ with a JWT), with an
+    Idempotency-Key on every request as real clients send (`http_with_key`, the figure the goals
+    are set on) and without one (`http_without_key`); on PostgreSQL also one client alone
+    (`http_single`) for the latency of one request,
 (b) the service layer (transfer_create) in N processes,
-(c) the floor: the same movement as one bare SQL transaction (lock both accounts in id order,
-    update both balances and totals, insert the transaction and its two entries).
+(c) the same movement as one bare SQL transaction sent from N Python processes (lock both
+    accounts in id order, update both balances and totals, insert the transaction and its two
+    entries): `python_sql` (psycopg on PostgreSQL, sqlite3 on SQLite); on PostgreSQL it is capped
+    by its Python clients, so it is not the database's limit,
+(d) PostgreSQL only, the database's floor: the same transfer with pgbench (bench/pgbench.py) on our
+    schema with our triggers (`pgbench_schema`, also with one client: `pgbench_schema_single`) and
+    on minimal tables without triggers (`pgbench_minimal`).
+
+Every ratio is named for what it is over: `service_over_pgbench_floor` is the service layer's
+transfers/s over pgbench's on our schema, and so on.
 
     python -m bench.transfers [postgresql|sqlite]
 """
 
+import os
 import sqlite3
 import sys
 import uuid
@@ -15,6 +27,7 @@ from decimal import Decimal
 
 import requests
 
+from bench import pgbench
 from bench.infra import db
 from bench.infra.clients import Refused, run_clients
 from bench.infra.knobs import Knobs
@@ -30,10 +43,10 @@ def _pair(rng, wallets):
     return wallets[sender], wallets[receiver], rng.randint(1, 100)
 
 
-def http_run(target, knobs: Knobs, wallets) -> dict:
+def http_run(target, knobs: Knobs, wallets, *, with_key: bool, clients: int | None = None) -> dict:
     tokens = bearer_tokens(w.user_id for w in wallets)
 
-    def make(_index):
+    def make(index):
         session = requests.Session()
         url = server.base_url + URL
 
@@ -46,6 +59,8 @@ def http_run(target, knobs: Knobs, wallets) -> dict:
                 "transaction_type": "TRANSFER",
             }
             headers = {"Authorization": f"Bearer {tokens[sender.user_id]}"}
+            if with_key:
+                headers["Idempotency-Key"] = f"bench-{index}-{uuid.uuid4()}"
             response = session.post(url, json=body, headers=headers, timeout=60)
             if response.status_code != 201:
                 raise Refused(f"{response.status_code} {response.text[:200]}")
@@ -53,8 +68,8 @@ def http_run(target, knobs: Knobs, wallets) -> dict:
         return transfer
 
     with Server(target, port=knobs.port, workers=knobs.workers, conn_max_age=knobs.conn_max_age) as server:
-        figures = run_clients(make, clients=knobs.clients, seconds=knobs.seconds, warmup=knobs.warmup)
-    figures.update(workers=knobs.workers, conn_max_age=knobs.conn_max_age)
+        figures = run_clients(make, clients=clients or knobs.clients, seconds=knobs.seconds, warmup=knobs.warmup)
+    figures.update(workers=knobs.workers, conn_max_age=knobs.conn_max_age, idempotency_key=with_key)
     return figures
 
 
@@ -176,22 +191,72 @@ def _sqlite_floor(target, wallets):
     return make
 
 
+def _paths(target, knobs: Knobs, wallets) -> list:
+    paths = [
+        ("http_with_key", lambda: http_run(target, knobs, wallets, with_key=True)),
+        ("http_without_key", lambda: http_run(target, knobs, wallets, with_key=False)),
+        ("service", lambda: service_run(knobs, wallets)),
+        ("python_sql", lambda: sql_run(target, knobs, wallets)),
+    ]
+    if target.vendor != "postgresql":
+        return paths
+    if not pgbench.available():
+        log("pgbench is not installed: no database floor (Debian: postgresql-15 ships it)")
+        return paths
+    pgbench.prepare(target, wallets)
+
+    def pg(script, clients):
+        return lambda: pgbench.run(
+            target, script=script, clients=clients, seconds=knobs.seconds, warmup=knobs.warmup, users=len(wallets)
+        )
+
+    return [
+        ("pgbench_schema", pg(pgbench.SCHEMA_SCRIPT, knobs.clients)),
+        ("pgbench_minimal", pg(pgbench.MINIMAL_SCRIPT, knobs.clients)),
+        *paths,
+        ("http_single", lambda: http_run(target, knobs, wallets, with_key=True, clients=1)),
+        ("pgbench_schema_single", pg(pgbench.SCHEMA_SCRIPT, 1)),
+    ]
+
+
+RATIOS = [
+    # (key, numerator path, denominator path, figure): per_second unless p50_ms
+    ("service_over_pgbench_floor", "service", "pgbench_schema", "per_second"),
+    ("http_over_pgbench_floor", "http_with_key", "pgbench_schema", "per_second"),
+    ("http_without_key_over_pgbench_floor", "http_without_key", "pgbench_schema", "per_second"),
+    ("http_with_key_over_without", "http_with_key", "http_without_key", "per_second"),
+    ("psycopg_over_pgbench_floor", "python_sql", "pgbench_schema", "per_second"),
+    ("pgbench_schema_over_minimal", "pgbench_schema", "pgbench_minimal", "per_second"),
+    ("http_single_p50_over_pgbench_single_p50", "http_single", "pgbench_schema_single", "p50_ms"),
+    ("service_over_python_sql", "service", "python_sql", "per_second"),
+    ("http_over_python_sql", "http_with_key", "python_sql", "per_second"),
+]
+
+
+def ratios(result: dict) -> dict:
+    return {
+        key: ratio(result[top][figure], result[bottom][figure])
+        for key, top, bottom, figure in RATIOS
+        if top in result and bottom in result
+    }
+
+
 def main() -> None:
     knobs = Knobs()
     vendor = sys.argv[1] if len(sys.argv) > 1 else "postgresql"
     target = target_for(vendor, knobs)
     wallets = prepare(target, knobs)
     result = {"database": target.label, "users": len(wallets), "clients": knobs.clients, "seconds": knobs.seconds}
-    for name, run in (
-        ("http", lambda: http_run(target, knobs, wallets)),
-        ("service", lambda: service_run(knobs, wallets)),
-        ("sql", lambda: sql_run(target, knobs, wallets)),
-    ):
-        log(f"{target.label} transfers: {name} with {knobs.clients} clients for {knobs.seconds}s")
+    only = [p for p in os.environ.get("BENCH_TRANSFER_PATHS", "").split(",") if p]
+    for name, run in _paths(target, knobs, wallets):
+        if only and name not in only:
+            continue
+        log(f"{target.label} transfers: {name} for {knobs.seconds}s")
         result[name] = run()
         log(f"  {result[name]['per_second']} transfers/s, p50 {result[name]['p50_ms']} ms")
-    result["http_vs_sql"] = ratio(result["http"]["per_second"], result["sql"]["per_second"])
-    result["service_vs_sql"] = ratio(result["service"]["per_second"], result["sql"]["per_second"])
+    result["ratios"] = ratios(result)
+    for key, value in result["ratios"].items():
+        log(f"  {key}: {value}")
     result["ledger"] = db.verify_ledger(target)
     emit(result)
 

@@ -4,6 +4,10 @@
 transactions can never wait on each other in opposite orders), checks that no account that must
 stay non-negative would go below zero, then updates the caches and appends the entries in the
 caller's database transaction.
+
+The hot path is measured (docs/performance.md): a lock, one UPDATE for every account's cache and
+one INSERT for the entries; `transaction_open_settled` opens and settles an internal transaction
+in five statements. The SQL is portable (SQLite >= 3.33 has UPDATE ... FROM).
 """
 
 from collections.abc import Sequence
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import structlog
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from comrade.core.errors import ApplicationError
@@ -74,14 +78,42 @@ def lock_accounts(account_ids) -> dict[int, LedgerAccount]:
     return {a.pk: a for a in LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
-def post(*, txn: TransactionToken, legs: Sequence[Leg]) -> list[LedgerEntry]:
-    """Append a balanced journal for `txn`. Raises InsufficientFunds before writing anything."""
-    if len(legs) < 2 or sum(leg.amount for leg in legs) != 0 or any(leg.amount == 0 for leg in legs):
-        raise ValueError(f"Unbalanced or empty journal for {txn.token}: {legs}")
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("ledger.post must run inside transaction.atomic()")
-    accounts = lock_accounts(leg.account_id for leg in legs)
-    _check_funds(accounts, legs)
+def _lock_for_posting(account_ids) -> dict[int, LedgerAccount]:
+    """Lock the accounts in primary-key order (FOR UPDATE; SQLite's writer lock is the database's)
+    and read what posting needs, without the ORM's query building."""
+    ids = sorted(set(account_ids))
+    marks = ", ".join(["%s"] * len(ids))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, code, balance, total_in, total_out, allow_negative FROM ledger_ledgeraccount"
+            f" WHERE id IN ({marks}) ORDER BY id{lock}",
+            ids,
+        )
+        rows = cursor.fetchall()
+    return {
+        row[0]: LedgerAccount(
+            id=row[0],
+            code=row[1],
+            balance=_money(row[2]),
+            total_in=_money(row[3]),
+            total_out=_money(row[4]),
+            allow_negative=bool(row[5]),
+        )
+        for row in rows
+    }
+
+
+def _money(value) -> Decimal:
+    """A NUMERIC(14, 2) as read by the driver (Decimal on PostgreSQL; int, float or str on SQLite)
+    as a Decimal with two places."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _apply(txn: TransactionToken, accounts: dict[int, LedgerAccount], legs: Sequence[Leg]) -> list[LedgerEntry]:
+    """Move the locked accounts by the legs: one UPDATE for every cache, one INSERT for the entries."""
     entries = []
     for leg in legs:
         account = accounts[leg.account_id]
@@ -91,11 +123,32 @@ def post(*, txn: TransactionToken, legs: Sequence[Leg]) -> list[LedgerEntry]:
         else:
             account.total_out -= leg.amount
         entries.append(LedgerEntry(transaction=txn, account=account, amount=leg.amount, balance_after=account.balance))
-    for account in accounts.values():
-        LedgerAccount.objects.filter(pk=account.pk).update(
-            balance=account.balance, total_in=account.total_in, total_out=account.total_out
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(accounts))
+    params = [v for a in accounts.values() for v in (a.pk, a.balance, a.total_in, a.total_out)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_ledgeraccount SET balance = v.column2, total_in = v.column3, total_out = v.column4"
+            f" FROM (VALUES {values}) AS v WHERE ledger_ledgeraccount.id = v.column1",
+            params,
         )
+        if cursor.rowcount != len(accounts):
+            raise RuntimeError(f"updated {cursor.rowcount} of {len(accounts)} ledger accounts for {txn.token}")
     return LedgerEntry.objects.bulk_create(entries)
+
+
+def _check_journal(legs: Sequence[Leg], what: str) -> None:
+    if len(legs) < 2 or sum(leg.amount for leg in legs) != 0 or any(leg.amount == 0 for leg in legs):
+        raise ValueError(f"Unbalanced or empty journal for {what}: {legs}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger.post must run inside transaction.atomic()")
+
+
+def post(*, txn: TransactionToken, legs: Sequence[Leg]) -> list[LedgerEntry]:
+    """Append a balanced journal for `txn`. Raises InsufficientFunds before writing anything."""
+    _check_journal(legs, txn.token)
+    accounts = _lock_for_posting(leg.account_id for leg in legs)
+    _check_funds(accounts, legs)
+    return _apply(txn, accounts, legs)
 
 
 def _check_funds(accounts: dict[int, LedgerAccount], legs: Sequence[Leg]) -> None:
@@ -154,6 +207,53 @@ def settle(txn: TransactionToken, legs: Sequence[Leg]) -> TransactionToken:
     except InsufficientFunds as exc:
         return transition(txn, Status.FAILED, reason=exc.message, code=FailureCode.INSUFFICIENT_FUNDS)
     return _advance(txn, [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED])
+
+
+def transaction_open_settled(*, legs: Sequence[Leg], **fields) -> TransactionToken:
+    """`transaction_open` then `settle`, for an internal movement whose outcome is known inside
+    the caller's database transaction (a transfer): the accounts are locked and the funds checked
+    first, then the transaction is written once with its outcome and its whole audit trail
+    (PENDING, AUTHORIZED, VERIFIED, COMPLETED; or PENDING, FAILED with the reason), then the caches
+    and the entries. Five statements instead of eight; what is stored is the same as with
+    `transaction_open` + `settle`. Must run inside transaction.atomic()."""
+    _check_journal(legs, "a new transaction")
+    accounts = _lock_for_posting(leg.account_id for leg in legs)
+    fields.setdefault("idempotency_record_id", current_idempotency_record_id())
+    try:
+        _check_funds(accounts, legs)
+    except InsufficientFunds as exc:
+        path = [Status.FAILED]
+        fields.update(failure_reason=exc.message[:255], failure_code=FailureCode.INSUFFICIENT_FUNDS)
+    else:
+        path = [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED]
+        fields["verification_date"] = timezone.now()
+    txn = TransactionToken.objects.create(status=path[-1], **fields)
+    structlog.contextvars.bind_contextvars(transaction_token=txn.token)
+    steps = [Status.PENDING, *path]
+    reason = fields.get("failure_reason", "")
+    trail = TransactionStatusChange.objects.bulk_create(
+        TransactionStatusChange(
+            transaction=txn, from_status=old, to_status=new, reason=reason if new == Status.FAILED else ""
+        )
+        for old, new in zip(["", *steps], steps, strict=False)
+    )
+    if txn.status == Status.COMPLETED:
+        _apply(txn, accounts, legs)
+    _known_new(txn, trail)
+    return txn
+
+
+def _known_new(txn: TransactionToken, trail: list[TransactionStatusChange]) -> None:
+    """What is known of a transaction this function just inserted, so that answering with it reads
+    nothing again: its audit trail is `trail` (txn.status_changes.all() returns it) and no row of
+    another table points at it yet (a reverse one-to-one such as `external` is None)."""
+    queryset = txn.status_changes.all()  # builds the queryset, reads nothing
+    queryset._result_cache = list(trail)
+    queryset._prefetch_done = True
+    txn._prefetched_objects_cache = {"status_changes": queryset}
+    for relation in txn._meta.related_objects:
+        if relation.one_to_one:
+            relation.set_cached_value(txn, None)
 
 
 def _advance(txn: TransactionToken, path: Sequence[str]) -> TransactionToken:

@@ -28,6 +28,13 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return TransactionToken.objects.none()
         return transactions_of(self.request.user)
 
+    def idempotent_in_one_transaction(self, request) -> bool:
+        """An internal transfer calls no provider: its Idempotency-Key claim, the transfer and the
+        stored answer commit together (comrade/core/idempotency.py). External payments do not."""
+        return self.action == "create_transaction" and (
+            isinstance(request.data, dict) and request.data.get("payment_method") == "INTERNAL"
+        )
+
     @extend_schema(request=CreateTransactionSerializer, responses={201: TransactionSerializer})
     @action(detail=False, methods=["post"])
     @idempotent

@@ -1,20 +1,31 @@
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from comrade.core.errors import field_error
 from comrade.ledger.models import PaymentProfile, TransactionToken
-from comrade.ledger.services import Leg, settle, transaction_open
+from comrade.ledger.services import Leg, transaction_open_settled
+
+MAX_ID = 2**63 - 1
 
 
-def _receiver(receiver_id: int, sender):
-    receiver = get_user_model().objects.filter(pk=receiver_id, is_active=True).first()
-    if receiver is None:
+def _wallets(receiver_id: int, sender) -> tuple[int, int]:
+    """The sender's and the receiver's wallet accounts in one query, refusing a receiver that does
+    not exist, is not active or has no wallet, and a transfer to oneself."""
+    if not 0 < receiver_id <= MAX_ID:  # `IN` does not drop an out-of-range integer as `=` does
         raise field_error("receiver_id", "No active user with this id.", code="unknown_receiver")
-    if receiver.pk == sender.pk:
+    rows = PaymentProfile.objects.filter(user_id__in=[sender.pk, receiver_id], user__is_active=True).values_list(
+        "user_id", "account_id"
+    )
+    by_user = dict(rows)
+    if receiver_id not in by_user:
+        raise field_error("receiver_id", "No active user with this id.", code="unknown_receiver")
+    if receiver_id == sender.pk:
         raise field_error("receiver_id", "You cannot send money to yourself.", code="self_transfer")
-    return receiver
+    if sender.pk not in by_user:
+        sender_account = PaymentProfile.objects.values_list("account_id", flat=True).get(user_id=sender.pk)
+        return sender_account, by_user[receiver_id]
+    return by_user[sender.pk], by_user[receiver_id]
 
 
 def wallet_accounts(*users) -> list[int]:
@@ -31,17 +42,18 @@ def transfer_create(
     metadata: dict | None = None,
 ) -> TransactionToken:
     """An internal transfer through the four-step flow. Returns the transaction COMPLETED, or
-    FAILED (insufficient funds, recorded with its reason, no balance changed)."""
-    receiver = _receiver(receiver_id, sender)
-    sender_account, receiver_account = wallet_accounts(sender, receiver)
+    FAILED (insufficient funds, recorded with its reason, no balance changed). The receiver is
+    checked and both wallets found in one query; the transaction, its audit trail, the balances and
+    the entries are written in one database transaction (ledger.services.transaction_open_settled)."""
+    sender_account, receiver_account = _wallets(receiver_id, sender)
     with transaction.atomic():
-        txn = transaction_open(
+        return transaction_open_settled(
+            legs=[Leg(sender_account, -amount), Leg(receiver_account, amount)],
             sender=sender,
-            receiver=receiver,
+            receiver_id=receiver_id,
             amount=amount,
             transaction_type=TransactionToken.Type.TRANSFER,
             payment_method=TransactionToken.PaymentMethod.INTERNAL,
             description=description,
             metadata=metadata or {},
         )
-        return settle(txn, [Leg(sender_account, -amount), Leg(receiver_account, amount)])

@@ -14,6 +14,7 @@ from comrade.ledger.services import (
     post,
     system_account,
     transaction_open,
+    transaction_open_settled,
     transition,
     wallet_account_id,
     wallet_fund,
@@ -111,3 +112,73 @@ def test_fund_command_moves_platform_money_through_the_ledger(make_user, capsys)
     with pytest.raises(CommandError):
         call_command("fund", "nobody@example.com", "1")
     assert balance_of(user) == Decimal("25.50")
+
+
+def _trail(txn):
+    return [(c.from_status, c.to_status, c.reason) for c in txn.status_changes.order_by("id")]
+
+
+def test_transaction_open_settled_stores_what_open_and_settle_store(make_user):
+    payer, payee = make_user(balance=10), make_user(balance=1)
+    legs = [Leg(wallet_account_id(payer), Decimal("-2.50")), Leg(wallet_account_id(payee), Decimal("2.50"))]
+    with transaction.atomic():
+        txn = transaction_open_settled(legs=legs, sender=payer, receiver=payee, amount=Decimal("2.50"))
+    txn.refresh_from_db()
+    assert txn.status == "COMPLETED" and txn.verification_date is not None and txn.failure_code == ""
+    assert _trail(txn) == [
+        ("", "PENDING", ""),
+        ("PENDING", "AUTHORIZED", ""),
+        ("AUTHORIZED", "VERIFIED", ""),
+        ("VERIFIED", "COMPLETED", ""),
+    ]
+    entries = {e.account_id: e for e in txn.entries.all()}
+    assert entries[wallet_account_id(payer)].balance_after == Decimal("7.50")
+    assert entries[wallet_account_id(payee)].balance_after == Decimal("3.50")
+    payer_account = LedgerAccount.objects.get(pk=wallet_account_id(payer))
+    assert (payer_account.balance, payer_account.total_in, payer_account.total_out) == (
+        Decimal("7.50"),
+        Decimal("10.00"),
+        Decimal("2.50"),
+    )
+    assert balance_of(payee) == Decimal("3.50")
+    assert run_all() == []
+
+
+def test_transaction_open_settled_records_insufficient_funds_and_moves_nothing(make_user):
+    payer, payee = make_user(balance=1), make_user()
+    legs = [Leg(wallet_account_id(payer), Decimal("-2.00")), Leg(wallet_account_id(payee), Decimal("2.00"))]
+    with transaction.atomic():
+        txn = transaction_open_settled(legs=legs, sender=payer, receiver=payee, amount=Decimal("2.00"))
+    txn.refresh_from_db()
+    assert txn.status == "FAILED" and txn.failure_code == "insufficient_funds"
+    assert txn.failure_reason.startswith("Insufficient balance: 1.00 available, 2.00 needed")
+    assert _trail(txn) == [("", "PENDING", ""), ("PENDING", "FAILED", txn.failure_reason)]
+    assert not txn.entries.exists()
+    assert (balance_of(payer), balance_of(payee)) == (Decimal("1.00"), Decimal("0.00"))
+    assert LedgerAccount.objects.get(pk=wallet_account_id(payer)).total_out == Decimal("0.00")
+    assert run_all() == []
+
+
+def test_transaction_open_settled_refuses_an_unbalanced_journal_before_writing(make_user):
+    payer, payee = make_user(balance=5), make_user()
+    unbalanced = [Leg(wallet_account_id(payer), Decimal("-2.00")), Leg(wallet_account_id(payee), Decimal("1.00"))]
+    with pytest.raises(ValueError, match="Unbalanced"), transaction.atomic():
+        transaction_open_settled(legs=unbalanced, sender=payer, receiver=payee, amount=Decimal("2.00"))
+    assert not TransactionToken.objects.filter(sender=payer, transaction_type="TRANSFER").exists()
+    assert balance_of(payer) == Decimal("5.00")
+
+
+def test_post_nets_several_legs_on_one_account(make_user):
+    payer, payee = make_user(balance=5), make_user()
+    txn = transaction_open(sender=payer, receiver=payee, amount=Decimal("3.00"))
+    legs = [
+        Leg(wallet_account_id(payer), Decimal("-1.00")),
+        Leg(wallet_account_id(payer), Decimal("-2.00")),
+        Leg(wallet_account_id(payee), Decimal("3.00")),
+    ]
+    with transaction.atomic():
+        post(txn=txn, legs=legs)
+    assert (balance_of(payer), balance_of(payee)) == (Decimal("2.00"), Decimal("3.00"))
+    payer_entries = txn.entries.filter(account_id=wallet_account_id(payer)).order_by("id")
+    assert [e.balance_after for e in payer_entries] == [Decimal("4.00"), Decimal("2.00")]
+    assert run_all() == []

@@ -202,3 +202,32 @@ def test_purging_an_old_key_of_a_completed_transaction_keeps_the_transaction_and
     assert (txn.idempotency_record_id, txn.status) == (None, "COMPLETED")
     assert sorted(txn.entries.values_list("amount", flat=True)) == [Decimal("-3.00"), Decimal("3.00")]
     assert balance_of(user) == Decimal("3.00") and run_all() == []
+
+
+def test_the_journal_check_runs_deferred_in_a_plain_function_without_pgtrigger_wrapper():
+    """pgtrigger's generated function opens and aborts a subtransaction per row, which made a bulk
+    insert quadratic at COMMIT; the trigger executes ledger_check_journal_balanced() instead."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_triggerdef(t.oid), p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+            " WHERE t.tgname LIKE 'pgtrigger_journal_balanced_%%'"
+        )
+        definition, source = cursor.fetchone()
+    assert "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_journal_balanced()" in definition
+    assert "_pgtrigger_should_ignore" not in source and "EXCEPTION WHEN" not in source
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_unbalanced_journal_in_a_bulk_insert_of_balanced_ones_is_refused_at_commit(make_user):
+    a, b = make_user(), make_user()
+    txns = [_pending(make_user) for _ in range(50)]
+    rows = []
+    for txn in txns:
+        rows += [(txn.pk, a.payment_profile.account_id, -2), (txn.pk, b.payment_profile.account_id, 2)]
+    rows[-1] = (txns[-1].pk, b.payment_profile.account_id, 3)  # the last journal sums to 1
+    values = ", ".join(["(%s, %s, %s, 0, now())"] * len(rows))
+    columns = "transaction_id, account_id, amount, balance_after, created_at"
+    insert = f"INSERT INTO ledger_ledgerentry ({columns}) VALUES {values}"
+    with pytest.raises(DatabaseError, match="sum to 1.00, not zero"), transaction.atomic(), connection.cursor() as c:
+        c.execute(insert, [value for row in rows for value in row])
+    assert not LedgerEntry.objects.filter(transaction__in=txns).exists()

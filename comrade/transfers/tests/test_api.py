@@ -2,6 +2,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.throttling import UserRateThrottle
 
 from comrade.ledger.checks import run_all
@@ -259,3 +261,103 @@ def test_non_numeric_ids_are_404_not_500(api, path):
 def test_history_dates_with_odd_offsets_are_answered_not_500(api, value):
     response = api.get("/payments/transactions/", {"created_after": value})
     assert response.status_code in (200, 400)
+
+
+def _reads(queries, table: str) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+
+
+def test_a_transfer_answers_with_its_status_history_without_reading_it_again(api, user, bob):
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(URL, body(bob, amount="1.00"))
+    assert response.status_code == 201, response.data
+    history = [(h["status"], h["reason"]) for h in response.data["status_history"]]
+    assert history == [("PENDING", ""), ("AUTHORIZED", ""), ("VERIFIED", ""), ("COMPLETED", "")]
+    assert response.data["next_action"] is None
+    assert not _reads(queries, "ledger_transactionstatuschange") and not _reads(queries, "gateways_externalpayment")
+    stored = TransactionToken.objects.get(token=response.data["token"])
+    assert [c.to_status for c in stored.status_changes.order_by("id")] == [status for status, _ in history]
+
+
+def test_a_refused_transfer_answers_with_its_reason_in_the_status_history(api, user, bob):
+    response = api.post(URL, body(bob, amount="500.00"))
+    assert response.status_code == 400, response.data
+    txn = TransactionToken.objects.get(sender=user, transaction_type="TRANSFER")
+    assert txn.status == "FAILED" and txn.failure_code == "insufficient_funds" and not txn.entries.exists()
+    trail = [(c.from_status, c.to_status, c.reason) for c in txn.status_changes.order_by("id")]
+    assert trail == [("", "PENDING", ""), ("PENDING", "FAILED", txn.failure_reason)]
+    assert balance_of(user) == Decimal("100.00") and balance_of(bob) == Decimal("0.00")
+
+
+def test_an_internal_transfer_with_a_key_commits_its_answer_with_the_money(api, user, bob):
+    from comrade.core.models import IdempotencyRecord
+
+    response = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="one-commit")
+    assert response.status_code == 201
+    record = IdempotencyRecord.objects.get(key="one-commit")
+    assert record.response_status == 201 and record.response_body["token"] == response.data["token"]
+    assert list(record.transactions.values_list("token", flat=True)) == [response.data["token"]]
+    replay = api.post(URL, body(bob), HTTP_IDEMPOTENCY_KEY="one-commit")
+    assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
+    assert balance_of(user) == Decimal("75.00") and balance_of(bob) == Decimal("25.00")
+
+
+def test_work_that_fails_after_moving_money_in_one_transaction_leaves_nothing_and_frees_the_key(user, bob):
+    from comrade.core.idempotency import run_once
+    from comrade.core.models import IdempotencyRecord
+    from comrade.transfers.services import transfer_create
+
+    def work():
+        transfer_create(sender=user, receiver_id=bob.pk, amount=Decimal("10.00"))
+        raise RuntimeError("the worker broke after the transfer")
+
+    def answer(result):
+        return 201, {}
+
+    with pytest.raises(RuntimeError):
+        run_once(user=user, key="k", fingerprint="f", work=work, answer=answer, in_one_transaction=True)
+    assert not IdempotencyRecord.objects.filter(key="k").exists()
+    assert not TransactionToken.objects.filter(sender=user, transaction_type="TRANSFER").exists()
+    assert balance_of(user) == Decimal("100.00") and balance_of(bob) == Decimal("0.00")
+    assert run_all() == []
+
+    def good():
+        return transfer_create(sender=user, receiver_id=bob.pk, amount=Decimal("10.00"))
+
+    once = run_once(user=user, key="k", fingerprint="f", work=good, answer=answer, in_one_transaction=True)
+    assert not once.replayed and balance_of(bob) == Decimal("10.00")
+    again = run_once(user=user, key="k", fingerprint="f", work=good, answer=answer, in_one_transaction=True)
+    assert again.replayed and balance_of(bob) == Decimal("10.00")
+
+
+def test_an_external_payment_keeps_the_separate_claim(api, user):
+    from comrade.transfers.api import TransactionViewSet
+
+    view = TransactionViewSet()
+    view.action = "create_transaction"
+
+    class Request:
+        def __init__(self, data):
+            self.data = data
+
+    assert view.idempotent_in_one_transaction(Request({"payment_method": "INTERNAL"}))
+    assert not view.idempotent_in_one_transaction(Request({"payment_method": "EXTERNAL"}))
+    assert not view.idempotent_in_one_transaction(Request(["not", "a", "dict"]))
+    view.action = "refund"
+    assert not view.idempotent_in_one_transaction(Request({"payment_method": "INTERNAL"}))
+
+
+def test_a_deactivated_users_unexpired_jwt_moves_no_money(user, bob):
+    """The JWT is checked against the user row on every request (simplejwt's JWTAuthentication):
+    a token issued before the user was deactivated is refused at once, on any worker."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    assert client.post(URL, body(bob, amount="1.00")).status_code == 201
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    refused = client.post(URL, body(bob, amount="1.00"), HTTP_IDEMPOTENCY_KEY="after-deactivation")
+    assert refused.status_code == 401
+    assert balance_of(user) == Decimal("99.00") and balance_of(bob) == Decimal("1.00")
