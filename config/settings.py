@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_decimal, env_int, env_list, env_str
 from config.safety import (
@@ -302,6 +303,11 @@ BANK_STATEMENT_MAX_BYTES = env_int("BANK_STATEMENT_MAX_BYTES", 10 * 1024 * 1024)
 BANK_STATEMENT_JOB_SECONDS = env_int("BANK_STATEMENT_JOB_SECONDS", 300)
 BANK_PAYOUT_OVERDUE_DAYS = env_int("BANK_PAYOUT_OVERDUE_DAYS", 5)
 BANK_EXPORT_JOB_SECONDS = env_int("BANK_EXPORT_JOB_SECONDS", 3600)
+# Development only: a job plays staff and the bank (comrade/bank/fakebank.py), so under `make run`
+# a withdrawal to a bank account is filed, "executed" and imported within a minute.
+FAKE_BANK_ENABLED = env_bool("FAKE_BANK_ENABLED", DEBUG)
+if FAKE_BANK_ENABLED and not DEBUG:
+    raise ImproperlyConfigured("FAKE_BANK_ENABLED books statements no bank sent: it is for development only.")
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
 EXTERNAL_PAYMENT_TTL_MINUTES = env_int("EXTERNAL_PAYMENT_TTL_MINUTES", 60)
 

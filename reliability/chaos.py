@@ -180,19 +180,24 @@ class Chaos:
         from comrade.gateways.models import ExternalPayment
         from comrade.gateways.services import payments_expire, reconcile_run
 
-        with self.fake.lock:
-            pending = [po for po in self.fake.payouts.values() if po["status"] in ("pending", "in_transit")]
-        for payout in pending:
-            self.fake.settle_payout(payout["id"], paid=self.rng.random() < 0.8)
         rounds = 0
         for hours in (1, 2, 4, 8, 16, 32):
             rounds += 1
+            # Every round: a payout whose creation the fake finished after our client timed out
+            # (a hung request) appears only after the first round has started.
+            self._provider_finishes_payouts()
             now = timezone.now() + timedelta(hours=hours)
             payments_expire(now)  # the scheduler runs both jobs
             reconcile_run(now=now, limit=10_000)
             if not ExternalPayment.objects.filter(resolved_at__isnull=True, provider="stripe").exists():
                 break
         return rounds
+
+    def _provider_finishes_payouts(self) -> None:
+        with self.fake.lock:
+            pending = [po for po in self.fake.payouts.values() if po["status"] in ("pending", "in_transit")]
+        for payout in pending:
+            self.fake.settle_payout(payout["id"], paid=self.rng.random() < 0.8)
 
     # --- what the fake says happened, against what we did ---------------------------------------
 

@@ -11,8 +11,10 @@ class BankConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from comrade.bank import admin_outgoing  # noqa: F401 - registers the outgoing models' admin
-        from comrade.bank import checks  # noqa: F401 - checks register on import
+        from comrade.bank import (
+            admin_outgoing,  # noqa: F401 - registers the outgoing models' admin
+            checks,  # noqa: F401 - checks register on import
+        )
         from comrade.bank.jobs import statements_inbox_import
         from comrade.bank.services.export import bank_payments_export
         from comrade.core import jobs
@@ -21,3 +23,7 @@ class BankConfig(AppConfig):
             "import_bank_statements", statements_inbox_import, every_seconds=settings.BANK_STATEMENT_JOB_SECONDS
         )
         jobs.register("export_bank_payments", bank_payments_export, every_seconds=settings.BANK_EXPORT_JOB_SECONDS)
+        if settings.FAKE_BANK_ENABLED:
+            from comrade.bank.fakebank import fake_bank_day
+
+            jobs.register("fake_bank", fake_bank_day, every_seconds=30)

@@ -92,3 +92,32 @@ def status_report(data: bytes, *, rejects: Mapping[str, str], version: str = "03
 
 def _reference() -> str:
     return f"FB{uuid.uuid4().hex[:24].upper()}"
+
+
+def fake_bank_day(now) -> int:
+    """Job, development only (FAKE_BANK_ENABLED, on with DEBUG): play staff and the bank for
+    `make run`. Files the held bank payouts, takes every file still waiting to the fake bank, and
+    imports the camt.053 it answers with, so a withdrawal to a bank account completes on its own.
+    Returns how many statement entries were imported."""
+    from django.db import transaction
+
+    from comrade.bank.formats.builders import camt053
+    from comrade.bank.models import PaymentFile
+    from comrade.bank.services.export import bank_payments_export
+    from comrade.bank.services.statements import statement_file_import
+
+    bank_payments_export(now)
+    imported = 0
+    for payment_file in PaymentFile.objects.filter(status=PaymentFile.Status.READY).order_by("id"):
+        with transaction.atomic():
+            taken = PaymentFile.objects.filter(pk=payment_file.pk, status=PaymentFile.Status.READY).update(
+                status=PaymentFile.Status.DOWNLOADED, downloaded_at=now
+            )
+            if not taken:
+                continue
+            statement = execute(payment_file.xml.encode("utf-8"), booking_date=now.date())
+            result = statement_file_import(
+                data=camt053(statement), filename=f"{statement.message_id}.xml", imported_by=None, source="fake-bank"
+            )
+        imported += result.created
+    return imported

@@ -2,8 +2,7 @@
 -> the fake bank executes -> camt.053 -> statement import -> COMPLETED.
 
 It uses the incoming half's writer (`comrade.bank.formats.builders.camt053`) and import
-(`comrade.bank.services.statements.statement_file_import`), which live on the other branch until
-both halves are merged; until then these tests fail with an ImportError."""
+(`comrade.bank.services.statements.statement_file_import`)."""
 
 import contextlib
 from decimal import Decimal
@@ -91,4 +90,20 @@ def test_a_rejected_transfer_in_the_command_output_releases_the_hold(
     pain002_import(data=report.read_bytes(), imported_by=None)
     assert _status(token) == "FAILED"
     assert balance_of(user) == Decimal("100.00")
+    assert ledger_clean()
+
+
+def test_the_development_fake_bank_job_closes_the_loop_once(api, user, saved_account, withdraw):
+    """`make run`'s fake_bank job: files the payout, executes the file and imports the statement."""
+    from django.utils import timezone
+
+    saved_account(user)
+    token = withdraw(api, "25.00").json()["token"]
+    assert _status(token) != "COMPLETED" and holding() == Decimal("25.00")
+
+    assert fakebank.fake_bank_day(timezone.now()) == 1
+    assert _status(token) == "COMPLETED"
+    assert balance_of(user) == Decimal("75.00") and holding() == Decimal("0.00")
+    assert fakebank.fake_bank_day(timezone.now()) == 0  # nothing filed twice, nothing imported twice
+    assert _status(token) == "COMPLETED" and balance_of(user) == Decimal("75.00")
     assert ledger_clean()

@@ -19,7 +19,8 @@ from django.conf import settings
 django.setup()
 names = ["DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
          "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_PROXY_SSL_HEADER",
-         "SECURE_CONTENT_TYPE_NOSNIFF", "X_FRAME_OPTIONS", "SECURE_REFERRER_POLICY", "SANDBOX_PAYMENTS_ENABLED"]
+         "SECURE_CONTENT_TYPE_NOSNIFF", "X_FRAME_OPTIONS", "SECURE_REFERRER_POLICY", "SANDBOX_PAYMENTS_ENABLED",
+         "FAKE_BANK_ENABLED"]
 print(json.dumps({name: getattr(settings, name) for name in names}))
 """
 
@@ -126,6 +127,12 @@ def test_the_server_refuses_to_start_with_the_sandbox_on_by_accident(production_
     done = manage({**production_env, "SANDBOX_PAYMENTS_ENABLED": "true", **extra}, "check")
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr and message in done.stderr
+
+
+def test_the_fake_bank_never_runs_in_production(production_env):
+    assert settings_in(production_env)["FAKE_BANK_ENABLED"] is False
+    done = manage({**production_env, "FAKE_BANK_ENABLED": "true"}, "check")
+    assert done.returncode != 0 and "for development only" in done.stderr
 
 
 def test_the_sandbox_runs_in_production_only_on_purpose_with_its_own_secret(production_env):
