@@ -71,6 +71,7 @@ def test_debug_is_off_and_the_https_protections_on_by_default(production_env):
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_REFERRER_POLICY": "same-origin",
         "SANDBOX_PAYMENTS_ENABLED": False,
+        "FAKE_BANK_ENABLED": False,
     }
 
 
