@@ -12,7 +12,7 @@ def iban_grouped(iban: str) -> str:
 
 
 def iban_masked(iban: str) -> str:
-    """"•••• 3000": enough to tell one's accounts apart, not enough to copy."""
+    """Only the last four ("•••• 3000"): enough to tell accounts apart, not enough to copy."""
     compact = "".join(iban.split()).upper()
     return f"•••• {compact[-4:]}"
 

@@ -2,10 +2,10 @@
 The same services as the API's /payments/bank-accounts/ (`bank_account_create`,
 `bank_account_delete`); another user's account is a 404."""
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods

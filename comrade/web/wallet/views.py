@@ -342,10 +342,9 @@ def _external_confirm(request, kind: str, methods: list[dict]):
         return _external_form(request, kind, form, methods)
     values = confirm.cleaned_data
     bank = withdrawal and values["provider"] == "bank"
+    metadata = {"destination": values["destination"]} if withdrawal and not bank else {}
     if bank:
         metadata = _bank_metadata(values)
-    else:
-        metadata = {"destination": values["destination"]} if withdrawal else {}
     if values.get("phone_number") and values["provider"] == "mpesa" and not withdrawal:
         metadata["phone_number"] = values["phone_number"]
 

@@ -31,7 +31,11 @@ def test_add_an_account(web_client, make_user):
     answer = web_client(me).post(ADD, {"holder_name": " Jane  Doe ", "iban": "gb29 nwbk 6016 1331 9268 19", "bic": ""})
     assert answer.status_code == 302 and answer["Location"] == LIST
     account = BankAccount.objects.get(user=me)
-    assert (account.holder_name, account.iban, account.bic) == ("Jane Doe", "GB29NWBK60161331926819", "NWBKGB2LXXX")  # filled from the IBAN
+    assert (account.holder_name, account.iban, account.bic) == (
+        "Jane Doe",
+        "GB29NWBK60161331926819",
+        "NWBKGB2LXXX",
+    )  # filled from the IBAN
 
 
 @pytest.mark.parametrize(

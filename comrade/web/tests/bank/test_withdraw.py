@@ -49,7 +49,11 @@ def test_withdraw_to_a_bank_account_holds_the_money_once(web_client, make_user, 
     assert confirm.status_code == 302 and again["Location"] == confirm["Location"]
     txn = TransactionToken.objects.get(transaction_type="WITHDRAWAL")
     assert confirm["Location"] == reverse("wallet:transaction", args=[txn.pk])
-    assert (txn.amount, txn.external_payment_provider, txn.status) == (Decimal("30.00"), "bank", "AUTHORIZED")  # held, waiting for the file
+    assert (txn.amount, txn.external_payment_provider, txn.status) == (
+        Decimal("30.00"),
+        "bank",
+        "AUTHORIZED",
+    )  # held, waiting for the file
     assert balance_of(me) == Decimal("70.00")
     assert holding_account().balance == holding_before + Decimal("30.00")
     payment = ExternalPayment.objects.get()
