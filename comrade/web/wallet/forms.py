@@ -73,7 +73,7 @@ class ExternalForm(forms.Form):
     execution_date = forms.DateField(
         label="Pay on (optional)",
         required=False,
-        help_text="Leave it empty to pay as soon as possible, or pick a working day in the next 30 days.",
+        help_text="Leave it empty to pay as soon as possible, or pick a day in the next 30 days.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 

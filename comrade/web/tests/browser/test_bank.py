@@ -72,6 +72,7 @@ def test_bank_card_then_withdraw_to_a_saved_account_until_the_statement_complete
     expect(page.locator("#id_bank_account")).to_have_value(str(account.pk))
     expect(page.locator("#id_destination")).to_be_hidden()  # the other methods' destination
     page.get_by_label("Amount").fill("25")
+    screenshot(page, "bank-withdraw")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("Paid by bank transfer, usually in 1–2 working days")).to_be_visible()
     expect(page.locator(".review")).to_contain_text("Jane Doe, IBAN •••• 6819")
