@@ -10,5 +10,6 @@ urlpatterns = [
     path("groups/", include(("comrade.web.groups.urls", "groups"))),
     path("standing-orders/", include(("comrade.web.standing_orders.urls", "standing_orders"))),
     path("shop/", include(("comrade.web.shop.urls", "shop"))),
+    path("bank-accounts/", include(("comrade.web.bank.urls", "bank"))),
     path("subscription/", include(("comrade.web.subscription.urls", "subscription"))),
 ]

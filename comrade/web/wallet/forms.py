@@ -68,16 +68,34 @@ class ExternalForm(forms.Form):
         help_text="Where the provider sends the money: an account, a card token or a phone number.",
     )
 
-    def __init__(self, *args, providers: list[dict], withdrawal: bool, **kwargs):
+    # Only for a withdrawal by bank transfer (provider "bank"): which saved account, and when.
+    bank_account = forms.TypedChoiceField(label="Bank account", coerce=int, required=False)
+    execution_date = forms.DateField(
+        label="Pay on (optional)",
+        required=False,
+        help_text="Leave it empty to pay as soon as possible, or pick a day in the next 30 days.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, providers: list[dict], withdrawal: bool, bank_accounts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.providers = providers
+        self.bank = withdrawal and any(p["name"] == "bank" for p in providers)
         self.fields["provider"].choices = [(p["name"], p["display_name"]) for p in providers]
         if len(providers) == 1:
             self.fields["provider"].initial = providers[0]["name"]
         if withdrawal:
-            self.fields["destination"].required = True
+            # a bank withdrawal pays a saved account instead (checked in clean)
+            self.fields["destination"].required = not self.bank
         else:
             del self.fields["destination"]
+        if self.bank:
+            self.fields["bank_account"].choices = [("", "Choose an account")] + [
+                (a.pk, f"{a.holder_name}, IBAN ending {a.iban[-4:]}") for a in bank_accounts
+            ]
+        else:
+            del self.fields["bank_account"]
+            del self.fields["execution_date"]
         if not any(p["name"] == "mpesa" for p in providers):
             del self.fields["phone_number"]
 
@@ -91,7 +109,19 @@ class ExternalForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("provider") == "mpesa" and "phone_number" in self.fields and not cleaned.get("phone_number"):
             self.add_error("phone_number", "Enter the phone number that should get the M-Pesa prompt.")
+        if self.bank:
+            self._clean_bank(cleaned)
         return cleaned
+
+    def _clean_bank(self, cleaned):
+        if cleaned.get("provider") != "bank":
+            if not cleaned.get("destination") and "destination" not in self.errors:
+                self.add_error("destination", self.fields["destination"].error_messages["required"])
+            return
+        if len(self.fields["bank_account"].choices) == 1:
+            self.add_error("bank_account", "You have no saved bank account yet. Add one, then withdraw to it.")
+        elif not cleaned.get("bank_account") and "bank_account" not in self.errors:
+            self.add_error("bank_account", "Choose the account to pay the money into.")
 
 
 class ConfirmExternalForm(ExternalForm):

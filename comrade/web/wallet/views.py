@@ -17,6 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 
+from comrade.bank.models import BankAccount
+from comrade.bank.selectors import bank_details
+from comrade.bank.services.accounts import withdrawal_destination
+from comrade.bank.services.references import formatted
 from comrade.core.errors import ApplicationError
 from comrade.core.pagination import NewestFirstCursorPagination
 from comrade.gateways.models import ExternalPayment
@@ -31,6 +35,7 @@ from comrade.statements.renderers.text import defused
 from comrade.statements.selectors import wallet_statement
 from comrade.transfers.filters import TransactionFilter
 from comrade.transfers.services import transfer_create
+from comrade.web.bank.display import iban_grouped, iban_masked, shown_destination
 from comrade.web.once import add_error, new_key, submit_once
 from comrade.web.templatetags.money import money
 from comrade.web.wallet import queries
@@ -173,7 +178,9 @@ WHAT_HAPPENS = {
     ("stripe", Type.WITHDRAWAL): "Stripe pays out to the account you give.",
     ("paypal", Type.DEPOSIT): "You approve the payment on PayPal's page.",
     ("paypal", Type.WITHDRAWAL): "PayPal pays out to the account you give.",
+    ("bank", Type.WITHDRAWAL): "We pay it by bank transfer to one of your saved bank accounts.",
 }
+ARRIVAL = {"bank": "Paid by bank transfer, usually in 1–2 working days."}
 
 
 def _methods(kind: str) -> list[dict]:
@@ -183,7 +190,7 @@ def _methods(kind: str) -> list[dict]:
             **provider,
             "fee": "No fee",
             "what_happens": WHAT_HAPPENS.get((provider["name"], kind), ""),
-            "arrival": "When the provider confirms the payment, usually within minutes.",
+            "arrival": ARRIVAL.get(provider["name"], "When the provider confirms the payment, usually within minutes."),
         }
         for provider in enabled_providers()
         if support in provider["supports"]
@@ -202,10 +209,35 @@ def withdraw(request):
     return _external(request, Type.WITHDRAWAL)
 
 
+def _options(request, kind: str, methods: list[dict]) -> dict:
+    withdrawal = kind == Type.WITHDRAWAL
+    accounts = BankAccount.objects.filter(user=request.user) if withdrawal else ()  # the API's queryset
+    return {"providers": methods, "withdrawal": withdrawal, "bank_accounts": accounts}
+
+
+def _bank_metadata(values: dict) -> dict:
+    """What the API takes for a bank withdrawal (comrade.bank.services.accounts.withdrawal_destination)."""
+    metadata = {"bank_account_id": values["bank_account"]}
+    if values.get("execution_date"):
+        metadata["execution_date"] = values["execution_date"].isoformat()
+    return metadata
+
+
+def _bank_refusal(error: ApplicationError) -> ApplicationError:
+    """The bank service names its problems `metadata`; on the form they are the account or the date."""
+    messages_ = error.fields.get("metadata")
+    if not messages_:
+        return _refusal(error)
+    text = " ".join(str(m) for m in (messages_ if isinstance(messages_, list) else [messages_]))
+    name = "execution_date" if "execution_date" in text else "bank_account"
+    text = text.replace("metadata.execution_date", "The date").replace("metadata.bank_account_id: ", "")
+    return ApplicationError(error.code, error.message, fields={name: [text]}, status_code=error.status_code)
+
+
 def _external(request, kind: str):
     methods = _methods(kind)
     withdrawal = kind == Type.WITHDRAWAL
-    options = {"providers": methods, "withdrawal": withdrawal}
+    options = _options(request, kind, methods)
     if request.method == "GET":
         form = ExternalForm(initial=_external_initial(request, methods, withdrawal), **options)
         return _external_form(request, kind, form, methods)
@@ -220,6 +252,14 @@ def _external(request, kind: str):
         form.add_error("amount", f"You have {money(balance)} available; this is more than that.")
         return _external_form(request, kind, form, methods)
     method = next(m for m in methods if m["name"] == form.cleaned_data["provider"])
+    account = None
+    if withdrawal and method["name"] == "bank":
+        try:  # the service's own check of the account and the date; it writes nothing
+            withdrawal_destination(user=request.user, metadata=_bank_metadata(form.cleaned_data))
+        except ApplicationError as error:
+            add_error(form, _bank_refusal(error))
+            return _external_form(request, kind, form, methods)
+        account = BankAccount.objects.get(user=request.user, pk=form.cleaned_data["bank_account"])
     confirm = ConfirmExternalForm(initial={**form.cleaned_data, "form_key": new_key()}, **options)
     return render(
         request,
@@ -234,21 +274,24 @@ def _external(request, kind: str):
             "balance": balance,
             "balance_after": balance - amount if withdrawal else balance + amount,
             "edit_url": _external_edit_url(kind, form.cleaned_data),
+            "bank_account": account,
+            "bank_iban_masked": iban_masked(account.iban) if account else "",
         },
     )
 
 
 def _external_initial(request, methods: list[dict], withdrawal: bool) -> dict:
-    initial = {name: request.GET.get(name, "") for name in ("provider", "amount", "phone_number", "destination")}
+    names = ("provider", "amount", "phone_number", "destination", "bank_account", "execution_date")
+    initial = {name: request.GET.get(name, "") for name in names}
     if not initial["provider"] and len(methods) == 1:
         initial["provider"] = methods[0]["name"]
-    if withdrawal and not initial["destination"] and initial["provider"]:
+    if withdrawal and not initial["destination"] and initial["provider"] not in ("", "bank"):
         initial["destination"] = saved_destination(profile_for(request.user), initial["provider"])
     return initial
 
 
 def _external_edit_url(kind: str, values: dict) -> str:
-    names = ("provider", "amount", "phone_number", "destination")
+    names = ("provider", "amount", "phone_number", "destination", "bank_account", "execution_date")
     query = urlencode({name: values[name] for name in names if values.get(name)})
     return f"{reverse(_page(kind))}?{query}"
 
@@ -258,16 +301,39 @@ def _page(kind: str) -> str:
 
 
 def _external_form(request, kind: str, form, methods: list[dict]):
+    withdrawal = kind == Type.WITHDRAWAL
     return render(
         request,
         "web/wallet/external.html",
-        {"kind": kind, "withdrawal": kind == Type.WITHDRAWAL, "form": form, "methods": methods},
+        {
+            "kind": kind,
+            "withdrawal": withdrawal,
+            "form": form,
+            "methods": methods,
+            "bank": None if withdrawal else _bank_details(request),
+        },
     )
+
+
+def _bank_details(request) -> dict | None:
+    """The API's bank_details (the platform's account and this wallet's RF reference), grouped
+    for reading aloud and copying; None when this deployment takes no bank transfers."""
+    try:
+        details = bank_details(profile=profile_for(request.user))
+    except ApplicationError:
+        return None
+    return {
+        "account_name": details.account_name,
+        "iban": iban_grouped(details.iban),
+        "bic": details.bic,
+        "reference": formatted(details.reference),
+        "currency": details.currency,
+    }
 
 
 def _external_confirm(request, kind: str, methods: list[dict]):
     withdrawal = kind == Type.WITHDRAWAL
-    options = {"providers": methods, "withdrawal": withdrawal}
+    options = _options(request, kind, methods)
     confirm = ConfirmExternalForm(request.POST, **options)
     if not confirm.is_valid():
         form = ExternalForm(request.POST, **options)
@@ -275,7 +341,10 @@ def _external_confirm(request, kind: str, methods: list[dict]):
             form.add_error(None, "This form has expired; check the details and try again.")
         return _external_form(request, kind, form, methods)
     values = confirm.cleaned_data
-    metadata = {"destination": values["destination"]} if withdrawal else {}
+    bank = withdrawal and values["provider"] == "bank"
+    metadata = {"destination": values["destination"]} if withdrawal and not bank else {}
+    if bank:
+        metadata = _bank_metadata(values)
     if values.get("phone_number") and values["provider"] == "mpesa" and not withdrawal:
         metadata["phone_number"] = values["phone_number"]
 
@@ -295,7 +364,7 @@ def _external_confirm(request, kind: str, methods: list[dict]):
     except ApplicationError as error:
         form = ExternalForm(request.POST, **options)
         form.is_valid()
-        add_error(form, _refusal(error))
+        add_error(form, _bank_refusal(error) if bank else _refusal(error))
         return _external_form(request, kind, form, methods)
     return _go(request, url)
 
@@ -459,12 +528,15 @@ def transaction_status(request, pk: int):
 
 def _receipt(request, txn: TransactionToken) -> dict:
     row = queries.row_of(txn, request.user)
+    payment = getattr(txn, "external", None)
+    bank = payment is not None and payment.provider == "bank" and payment.destination
     return {
         "txn": txn,
         "row": row,
         "stages": stages(txn),
         "history": list(txn.status_changes.order_by("id")),
-        "payment": getattr(txn, "external", None),
+        "payment": payment,
+        "bank_destination": shown_destination(payment.destination) if bank else None,
         "final": txn.is_final,
     }
 
