@@ -81,23 +81,32 @@ def _configs() -> dict[str, object]:
     return configs
 
 
-@lru_cache(maxsize=32)
-def _build(name: str, config) -> Gateway:
-    """One adapter per configuration, so a provider's OAuth token cache is shared by requests."""
+def _classes() -> dict[str, type[Gateway]]:
     from comrade.gateways.providers.bank import BankGateway
     from comrade.gateways.providers.mpesa import MpesaGateway
     from comrade.gateways.providers.paypal import PayPalGateway
     from comrade.gateways.providers.sandbox import SandboxGateway
     from comrade.gateways.providers.stripe import StripeGateway
 
-    classes = {
+    return {
         "sandbox": SandboxGateway,
         "stripe": StripeGateway,
         "paypal": PayPalGateway,
         "mpesa": MpesaGateway,
         "bank": BankGateway,
     }
-    return classes[name](config)
+
+
+@lru_cache(maxsize=32)
+def _build(name: str, config) -> Gateway:
+    """One adapter per configuration, so a provider's OAuth token cache is shared by requests."""
+    return _classes()[name](config)
+
+
+def display_name(name: str) -> str:
+    """A provider's name for people, also for one no longer enabled (old rows keep their name)."""
+    gateway = _classes().get(name)
+    return gateway.display_name if gateway else name
 
 
 def enabled_names() -> list[str]:

@@ -115,18 +115,22 @@ def withdrawal_destination(*, user, metadata: dict) -> tuple[str, dict]:
         except (TypeError, ValueError):
             account = None
         if account is None:
-            raise field_error("metadata", "metadata.bank_account_id: no such saved bank account.", code="not_found")
+            raise field_error(
+                "metadata", "metadata.bank_account_id: no such saved bank account.", code="bank_account_not_found"
+            )
     today = timezone.localdate()
     execution = today
     if metadata.get("execution_date"):
         try:
             execution = date.fromisoformat(str(metadata["execution_date"]))
         except ValueError as exc:
-            raise field_error("metadata", "metadata.execution_date must be YYYY-MM-DD.", code="invalid") from exc
+            raise field_error(
+                "metadata", "metadata.execution_date must be YYYY-MM-DD.", code="invalid_execution_date"
+            ) from exc
         if not today <= execution <= today + timedelta(days=MAX_EXECUTION_DAYS_AHEAD):
             raise field_error(
                 "metadata",
                 f"metadata.execution_date must be between today and {MAX_EXECUTION_DAYS_AHEAD} days ahead.",
-                code="invalid",
+                code="invalid_execution_date",
             )
     return destination_encode(account), {"bank_account_id": account.pk, "execution_date": execution.isoformat()}

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from comrade.core.money import ZERO
+from comrade.gateways.registry import display_name
 from comrade.ledger.models import LedgerEntry, TransactionToken
 from comrade.ledger.selectors import transactions_of
 from comrade.standing_orders.models import StandingOrder
@@ -100,7 +101,7 @@ def counterparty(txn: TransactionToken, user) -> str:
         other = txn.receiver if txn.sender_id == user.pk else txn.sender
         return person_name(other)
     if txn.external_payment_provider:
-        return provider_name(txn.external_payment_provider)
+        return display_name(txn.external_payment_provider)
     if txn.transaction_type == Type.FUNDING:
         return "Comrade Pay"
     return txn.description
@@ -236,15 +237,3 @@ def balance_chart(account_id: int, *, limit: int = CHART_POINTS, width: int = 60
         for index, (at, balance, _) in enumerate(entries)
     ]
     return Chart(points=points, width=width, height=height, low=low, high=high, opening=opening, opening_y=y(opening))
-
-
-def provider_name(name: str) -> str:
-    """A provider's display name, also for one no longer enabled (old rows keep their name)."""
-    from comrade.gateways.providers.mpesa import MpesaGateway
-    from comrade.gateways.providers.paypal import PayPalGateway
-    from comrade.gateways.providers.sandbox import SandboxGateway
-    from comrade.gateways.providers.stripe import StripeGateway
-
-    classes = {"sandbox": SandboxGateway, "stripe": StripeGateway, "paypal": PayPalGateway, "mpesa": MpesaGateway}
-    gateway = classes.get(name)
-    return gateway.display_name if gateway else name

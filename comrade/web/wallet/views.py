@@ -228,8 +228,8 @@ def _bank_refusal(error: ApplicationError) -> ApplicationError:
     messages_ = error.fields.get("metadata")
     if not messages_:
         return _refusal(error)
+    name = "execution_date" if error.code == "invalid_execution_date" else "bank_account"
     text = " ".join(str(m) for m in (messages_ if isinstance(messages_, list) else [messages_]))
-    name = "execution_date" if "execution_date" in text else "bank_account"
     text = text.replace("metadata.execution_date", "The date").replace("metadata.bank_account_id: ", "")
     return ApplicationError(error.code, error.message, fields={name: [text]}, status_code=error.status_code)
 
