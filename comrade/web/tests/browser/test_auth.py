@@ -22,19 +22,6 @@ PASSWORD = "a-Long-pass-123"
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
-@pytest.fixture
-def csp_violations(page):
-    """Messages the browser logs when the Content-Security-Policy blocks something."""
-    seen = []
-    page.on(
-        "console",
-        lambda message: (
-            "Content Security Policy" in message.text and seen.append(f"{page.url}: {message.text} {message.location}")
-        ),
-    )
-    return seen
-
-
 def emailed_link(site: str) -> str:
     link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
     return link.replace(settings.SITE_URL, site)
@@ -45,9 +32,6 @@ def both_sizes(page, screenshot, name: str) -> None:
         page.set_viewport_size(size)
         screenshot(page, name)
     page.set_viewport_size(PHONE)
-    # Playwright hides the caret for a screenshot and leaves style="" on the inputs; htmx copies that
-    # attribute while settling the next page and the policy (rightly) refuses it. Not the page's doing.
-    page.evaluate("document.querySelectorAll('[style=\"\"]').forEach((e) => e.removeAttribute('style'))")
 
 
 def test_sign_up_verify_the_email_and_log_in(page, site, screenshot, csp_violations):
