@@ -149,3 +149,75 @@ class RejectForm(Form):
 def member_label(membership: GroupMembers) -> str:
     name = membership.user.get_full_name()
     return f"{name} ({membership.user.email})" if name else membership.user.email
+
+
+# --- dues and the rotation round ---
+
+
+class DuesScheduleForm(Form):
+    """The shape of DuesScheduleSetSerializer; the rules (fine within the dues, first due date not in
+    the past, interval for EVERY_N_DAYS) are checked by dues_schedule_set."""
+
+    amount = AmountField(label="Dues per member", help_text="What each member owes every period.")
+    frequency = forms.ChoiceField(
+        label="How often",
+        choices=[("WEEKLY", "Every week"), ("MONTHLY", "Every month"), ("EVERY_N_DAYS", "Every few days")],
+    )
+    interval_days = forms.IntegerField(
+        label="Days between due dates",
+        required=False,
+        min_value=1,
+        max_value=3660,
+        help_text="Only for “Every few days”.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    first_due_date = forms.DateField(label="First due date", widget=DateInput)
+    grace_days = forms.IntegerField(
+        label="Grace period in days",
+        required=False,
+        min_value=0,
+        max_value=365,
+        initial=0,
+        help_text="Dues count as late this many days after the due date.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    fine_kind = forms.ChoiceField(
+        label="Late fine",
+        choices=[("NONE", "No fine"), ("FIXED", "A fixed amount"), ("PERCENT", "A percentage of the dues")],
+        initial="NONE",
+    )
+    fine_value = AmountField(
+        label="Fine",
+        required=False,
+        help_text="An amount (fixed) or a percentage such as 10. Leave empty for no fine.",
+    )
+    remind_days_before = forms.IntegerField(
+        label="Remind members this many days before (optional)",
+        required=False,
+        min_value=0,
+        max_value=365,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    remind_on_arrears = forms.BooleanField(label="Remind members who are late", required=False)
+
+    def clean_grace_days(self):
+        value = self.cleaned_data.get("grace_days")
+        return 0 if value is None else value
+
+
+class WaiveForm(Form):
+    reason = forms.CharField(
+        max_length=1000,
+        label="Why you waive the fine",
+        help_text="Kept with the fine; the member sees it.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RotationSettingsForm(Form):
+    rotation_requires_full_round = forms.BooleanField(
+        label="Pay out only when everyone has paid this round's dues", required=False
+    )
+    rotation_auto = forms.BooleanField(
+        label="Pay the next member automatically when the round is complete", required=False
+    )

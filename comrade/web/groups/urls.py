@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comrade.web.groups import admin_views, views
+from comrade.web.groups import admin_views, dues_views, views
 
 urlpatterns = [
     path("", views.group_list, name="list"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("<int:pk>/payout/", admin_views.payout, name="payout"),
     path("<int:pk>/payout/confirm/", admin_views.payout_confirm, name="payout_confirm"),
     path("<int:pk>/rotation/", admin_views.rotation_order, name="rotation_order"),
+    path("<int:pk>/rotation/settings/", dues_views.rotation_settings, name="rotation_settings"),
+    path("<int:pk>/dues/", dues_views.dues, name="dues"),
+    path("<int:pk>/dues/schedule/", dues_views.dues_schedule, name="dues_schedule"),
+    path("<int:pk>/dues/<int:obligation_id>/waive/", dues_views.dues_waive, name="dues_waive"),
     path("<int:pk>/rotation/payout/", admin_views.rotation_payout, name="rotation_payout"),
     path("<int:pk>/members/<int:user_id>/role/", admin_views.member_role, name="member_role"),
     path("<int:pk>/members/<int:user_id>/remove/", admin_views.member_remove, name="member_remove"),

@@ -78,6 +78,7 @@ def group_detail(request, pk):
         "targets": [(t, progress.target_progress(t)) for t in targets],
         "rotation": [m for m in sorted(members, key=lambda m: m.payout_position or 0) if m.payout_position],
         "next_payee": dues_selectors.next_in_rotation(group),
+        "status": dues_selectors.rotation_status(group),
         "dues": progress.dues_status(group, request.user),
         "approvals": [(a, describe_request(a), _approvals_of(a), _may_decide(a, request.user)) for a in approvals],
         "invitations": list(selectors.invitations_of_group(group).filter(status=GroupInvitation.Status.PENDING)),
