@@ -14,8 +14,9 @@ from comrade.commerce import selectors
 from comrade.commerce.filters import ProductFilter
 from comrade.commerce.models import Product
 from comrade.commerce.recommendations import bought_with, recommendations_for
+from comrade.commerce.services.purchases import payment_item_pay as product_payment_item_pay
 from comrade.commerce.services.purchases import product_purchase, product_purchase_preview
-from comrade.core.errors import ApplicationError
+from comrade.core.errors import ApplicationError, field_error
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.selectors import balance_of
 from comrade.web.once import add_error, new_key, submit_once
@@ -150,3 +151,88 @@ def purchase_list(request):
 def purchase_receipt(request, pk):
     purchase = get_object_or_404(selectors.purchases_of(request.user), pk=pk)
     return render(request, "web/shop/receipt.html", {"purchase": purchase, "balance": balance_of(request.user)})
+
+
+# Payment items: the API's `/payments/payment-items/` list and `pay` (payment_item_pay).
+
+
+@login_required
+def item_list(request):
+    items = selectors.payment_items_visible_to(request.user)
+    return render(request, "web/shop/items.html", {"items": items, "balance": balance_of(request.user)})
+
+
+def _item_checked(request, item, quantity: int):
+    """What the payment would charge and the balance after, checked as the purchase service
+    checks a wallet payment (active item, tier limits, funds) before anything is written."""
+    if not item.is_active:
+        raise field_error("quantity", "This payment item is not active.", code="payment_item_inactive")
+    total = item.price * quantity
+    limits.check_purchase(
+        request.user,
+        amount=total,
+        purchases_this_month=selectors.purchases_in_rolling_month(request.user, now=timezone.now()),
+    )
+    balance = balance_of(request.user)
+    if balance < total:
+        raise field_error(
+            "quantity", f"Insufficient balance: {balance} available, {total} needed.", code="insufficient_funds"
+        )
+    return {"total": total, "balance": balance, "balance_after": balance - total, "quantity": quantity}
+
+
+def _item_refused(request, item, form):
+    items = selectors.payment_items_visible_to(request.user)
+    context = {"items": items, "balance": balance_of(request.user), "item": item, "form": form}
+    return render(request, "web/shop/items.html", context)
+
+
+@login_required
+@require_POST
+def item_pay(request, pk):
+    """The review: price x quantity and the balance after; nothing is written."""
+    item = selectors.payment_item_get(pk)
+    form = BuyForm(request.POST)
+    if not form.is_valid():
+        return _item_refused(request, item, form)
+    try:
+        preview = _item_checked(request, item, form.cleaned_data["quantity"])
+    except ApplicationError as error:
+        _quantity_error(error)
+        add_error(form, error)
+        return _item_refused(request, item, form)
+    return render(request, "web/shop/item_review.html", {"item": item, "preview": preview, "form_key": new_key()})
+
+
+def _quantity_error(error: ApplicationError) -> None:
+    if not error.fields or "payment_item" in error.fields:
+        error.fields = {"quantity": [error.message]}
+
+
+@login_required
+@require_POST
+def item_confirm(request, pk):
+    item = selectors.payment_item_get(pk)
+    form = ConfirmBuyForm(request.POST)
+    if not form.is_valid():
+        return _item_refused(request, item, form)
+    quantity = form.cleaned_data["quantity"]
+
+    def pay() -> str:
+        _item_checked(request, item, quantity)
+        outcome = product_payment_item_pay(payer=request.user, item=item, quantity=quantity)
+        if outcome.transaction.status == TransactionToken.Status.FAILED:
+            raise ApplicationError(
+                "insufficient_funds", outcome.transaction.failure_reason, fields={"quantity": ["Insufficient balance."]}
+            )
+        return reverse("wallet:transaction", args=[outcome.transaction.pk])
+
+    try:
+        url = submit_once(
+            request, key=form.cleaned_data["form_key"], data={"payment_item": pk, "quantity": quantity}, work=pay
+        )
+    except ApplicationError as error:
+        _quantity_error(error)
+        add_error(form, error)
+        return _item_refused(request, item, form)
+    return redirect(url)
