@@ -11,5 +11,6 @@ urlpatterns = [
     path("standing-orders/", include(("comrade.web.standing_orders.urls", "standing_orders"))),
     path("shop/", include(("comrade.web.shop.urls", "shop"))),
     path("bank-accounts/", include(("comrade.web.bank.urls", "bank"))),
+    path("payment-methods/", include(("comrade.web.methods.urls", "methods"))),
     path("subscription/", include(("comrade.web.subscription.urls", "subscription"))),
 ]

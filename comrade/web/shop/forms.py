@@ -3,6 +3,7 @@ from django import forms
 from comrade.commerce.services.purchases import MAX_QUANTITY
 from comrade.web.fields import QuantityField
 from comrade.web.once import OnceField
+from comrade.web.templatetags.money import money
 
 ORDERING = [("", "Name"), ("price", "Price: low to high"), ("-price", "Price: high to low"), ("-created_at", "Newest")]
 
@@ -25,7 +26,19 @@ class ProductSearchForm(forms.Form):
 
 
 class BuyForm(forms.Form):
+    """The quantity, and where the money comes from: the wallet, or the pot of a purchase group
+    the buyer administers (`groups`, the only choices accepted: a forged group is refused)."""
+
     quantity = QuantityField(label="Quantity", min_value=1, max_value=MAX_QUANTITY, initial=1)
+    group = forms.TypedChoiceField(
+        label="Pay from", required=False, coerce=int, empty_value=None, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, groups=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [("", "My wallet")] + [
+            (group.pk, f"{group.name} group pot ({money(group.pot.balance)})") for group in groups
+        ]
 
 
 class ConfirmBuyForm(BuyForm):

@@ -4,6 +4,7 @@ purchase service's (`product_purchase_preview` for the review, `product_purchase
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,8 +15,14 @@ from comrade.commerce import selectors
 from comrade.commerce.filters import ProductFilter
 from comrade.commerce.models import Product
 from comrade.commerce.recommendations import bought_with, recommendations_for
+from comrade.commerce.services.purchases import payment_item_pay as product_payment_item_pay
 from comrade.commerce.services.purchases import product_purchase, product_purchase_preview
-from comrade.core.errors import ApplicationError
+from comrade.core.errors import ApplicationError, field_error
+from comrade.groups.models import ApprovalDecision, ApprovalRequest, GroupMembers, PaymentGroups
+from comrade.groups.selectors import approval_request_for, group_for, groups_of
+from comrade.groups.services import approval_request_or_run
+from comrade.groups.services.common import approvals_needed
+from comrade.groups.services.pot import pot_balance
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.selectors import balance_of
 from comrade.web.once import add_error, new_key, submit_once
@@ -49,9 +56,16 @@ def product_list(request):
     return render(request, "web/shop/list.html", context)
 
 
+def _pot_groups(user) -> list:
+    """The purchase groups whose pot the user may spend: those they administer, still open."""
+    mine = groups_of(user).filter(group_type=PaymentGroups.GroupType.PURCHASE, my_role=GroupMembers.Role.ADMIN)
+    return [group for group in mine if not group.is_closed]
+
+
 def _buying_context(request, product: Product, form) -> dict:
     tier = limits.tier_of(request.user)
     return {
+        "pot_groups": _pot_groups(request.user),
         "product": product,
         "form": form,
         "tier": tier,
@@ -63,7 +77,7 @@ def _buying_context(request, product: Product, form) -> dict:
 @login_required
 def product_detail(request, pk):
     product = get_object_or_404(selectors.products_visible_to(request.user), pk=pk)
-    context = _buying_context(request, product, BuyForm())
+    context = _buying_context(request, product, BuyForm(groups=_pot_groups(request.user)))
     context["also_bought"] = bought_with(product, user=request.user, limit=4)
     return render(request, "web/shop/product.html", context)
 
@@ -73,7 +87,10 @@ def product_detail(request, pk):
 def product_buy(request, pk):
     """The review: price x quantity, the balance after and the tier quota; nothing is written."""
     product = selectors.product_get(pk)
-    form = BuyForm(request.POST)
+    groups = _pot_groups(request.user)
+    form = BuyForm(request.POST, groups=groups)
+    if form.is_valid() and form.cleaned_data["group"]:
+        return _pot_review(request, product, form, groups)
     preview = _preview(request, product, form)
     if preview is None:
         return _refused(request, product, form)
@@ -85,10 +102,13 @@ def product_buy(request, pk):
 @require_POST
 def product_confirm(request, pk):
     product = selectors.product_get(pk)
-    form = ConfirmBuyForm(request.POST)
+    groups = _pot_groups(request.user)
+    form = ConfirmBuyForm(request.POST, groups=groups)
     if not form.is_valid():
         return _refused(request, product, form)
     quantity = form.cleaned_data["quantity"]
+    if form.cleaned_data["group"]:
+        return _pot_confirm(request, product, form, groups)
 
     def buy() -> str:
         """Checked again first (nothing is written when the preview refuses); a repeat of the
@@ -109,6 +129,109 @@ def product_confirm(request, pk):
         add_error(form, error)
         return _refused(request, product, form)
     return redirect(url)
+
+
+def _group_in(groups, pk):
+    return next(group for group in groups if group.pk == pk)  # the form accepted only these
+
+
+def _pot_checked(request, product, group, quantity: int) -> dict:
+    """The review of a pot purchase: the checks the purchase makes before it writes anything
+    (availability, the admin's tier limits, the pot's balance); nothing is locked or written."""
+    if not product.is_available:
+        raise field_error("quantity", "This product is not available.", code="product_unavailable")
+    total = product.price * quantity
+    count = selectors.purchases_in_rolling_month(request.user, now=timezone.now())
+    try:
+        limits.check_purchase(request.user, amount=total, purchases_this_month=count)
+    except ApplicationError as error:
+        error.fields = {"quantity": [error.message]}
+        raise
+    pot = pot_balance(group)
+    if pot < total:
+        raise field_error(
+            "group",
+            f"Insufficient funds in the {group.name} pot: {pot} available, {total} needed.",
+            "insufficient_funds",
+        )
+    return {
+        "group": group,
+        "quantity": quantity,
+        "unit_price": product.price,
+        "total": total,
+        "pot": pot,
+        "pot_after": pot - total,
+        "approvals": group.approvals_required if approvals_needed(group) else 0,
+    }
+
+
+def _pot_error(error: ApplicationError) -> None:
+    """A refusal about the group, its pot or the admin's rights is shown next to "Pay from"."""
+    if "quantity" not in error.fields:
+        error.fields = {"group": [error.message]}
+
+
+def _pot_review(request, product, form, groups):
+    group = _group_in(groups, form.cleaned_data["group"])
+    try:
+        preview = _pot_checked(request, product, group, form.cleaned_data["quantity"])
+    except ApplicationError as error:
+        _pot_error(error)
+        add_error(form, error)
+        return _refused(request, product, form)
+    context = {"product": product, "preview": preview, "form_key": new_key()}
+    return render(request, "web/shop/pot_review.html", context)
+
+
+def _pot_confirm(request, product, form, groups):
+    group = _group_in(groups, form.cleaned_data["group"])
+    quantity = form.cleaned_data["quantity"]
+
+    def buy() -> str:
+        """As the API's purchase with a group: a request waiting for approvals when the group
+        requires several, else the purchase from the pot."""
+        _pot_checked(request, product, group, quantity)
+        decided = approval_request_or_run(
+            group=group,
+            requester=request.user,
+            action=ApprovalRequest.Action.POT_PURCHASE,
+            params={"product_id": product.pk, "quantity": quantity},
+        )
+        if decided.request is not None:
+            return reverse("shop:pot_request", args=[group.pk, decided.request.pk])
+        outcome = decided.result
+        if outcome.transaction.status == TransactionToken.Status.FAILED:
+            raise ApplicationError("insufficient_funds", outcome.transaction.failure_reason)
+        return reverse("shop:receipt", args=[outcome.purchase.pk])
+
+    data = {"product": product.pk, "quantity": quantity, "group": group.pk}
+    try:
+        url = submit_once(request, key=form.cleaned_data["form_key"], data=data, work=buy)
+    except ApplicationError as error:
+        _pot_error(error)
+        add_error(form, error)
+        return _refused(request, product, form)
+    return redirect(url)
+
+
+@login_required
+def pot_request(request, group_pk, pk):
+    """A pot purchase waiting for the group's approvals (or what became of it)."""
+    try:
+        group = group_for(request.user, group_pk)
+        approval = approval_request_for(group, pk)
+    except ApplicationError as error:
+        raise Http404 from error
+    if approval.action != ApprovalRequest.Action.POT_PURCHASE:
+        raise Http404
+    approved = sum(1 for d in approval.decisions.all() if d.decision == ApprovalDecision.Decision.APPROVE)
+    context = {
+        "group": group,
+        "approval": approval,
+        "product": Product.objects.filter(pk=approval.params.get("product_id")).first(),
+        "waiting_for": max(group.approvals_required - approved, 0),
+    }
+    return render(request, "web/shop/pot_request.html", context)
 
 
 def _checked(preview, **kwargs):
@@ -150,3 +273,88 @@ def purchase_list(request):
 def purchase_receipt(request, pk):
     purchase = get_object_or_404(selectors.purchases_of(request.user), pk=pk)
     return render(request, "web/shop/receipt.html", {"purchase": purchase, "balance": balance_of(request.user)})
+
+
+# Payment items: the API's `/payments/payment-items/` list and `pay` (payment_item_pay).
+
+
+@login_required
+def item_list(request):
+    items = selectors.payment_items_visible_to(request.user)
+    return render(request, "web/shop/items.html", {"items": items, "balance": balance_of(request.user)})
+
+
+def _item_checked(request, item, quantity: int):
+    """What the payment would charge and the balance after, checked as the purchase service
+    checks a wallet payment (active item, tier limits, funds) before anything is written."""
+    if not item.is_active:
+        raise field_error("quantity", "This payment item is not active.", code="payment_item_inactive")
+    total = item.price * quantity
+    limits.check_purchase(
+        request.user,
+        amount=total,
+        purchases_this_month=selectors.purchases_in_rolling_month(request.user, now=timezone.now()),
+    )
+    balance = balance_of(request.user)
+    if balance < total:
+        raise field_error(
+            "quantity", f"Insufficient balance: {balance} available, {total} needed.", code="insufficient_funds"
+        )
+    return {"total": total, "balance": balance, "balance_after": balance - total, "quantity": quantity}
+
+
+def _item_refused(request, item, form):
+    items = selectors.payment_items_visible_to(request.user)
+    context = {"items": items, "balance": balance_of(request.user), "item": item, "form": form}
+    return render(request, "web/shop/items.html", context)
+
+
+@login_required
+@require_POST
+def item_pay(request, pk):
+    """The review: price x quantity and the balance after; nothing is written."""
+    item = selectors.payment_item_get(pk)
+    form = BuyForm(request.POST)
+    if not form.is_valid():
+        return _item_refused(request, item, form)
+    try:
+        preview = _item_checked(request, item, form.cleaned_data["quantity"])
+    except ApplicationError as error:
+        _quantity_error(error)
+        add_error(form, error)
+        return _item_refused(request, item, form)
+    return render(request, "web/shop/item_review.html", {"item": item, "preview": preview, "form_key": new_key()})
+
+
+def _quantity_error(error: ApplicationError) -> None:
+    if not error.fields or "payment_item" in error.fields:
+        error.fields = {"quantity": [error.message]}
+
+
+@login_required
+@require_POST
+def item_confirm(request, pk):
+    item = selectors.payment_item_get(pk)
+    form = ConfirmBuyForm(request.POST)
+    if not form.is_valid():
+        return _item_refused(request, item, form)
+    quantity = form.cleaned_data["quantity"]
+
+    def pay() -> str:
+        _item_checked(request, item, quantity)
+        outcome = product_payment_item_pay(payer=request.user, item=item, quantity=quantity)
+        if outcome.transaction.status == TransactionToken.Status.FAILED:
+            raise ApplicationError(
+                "insufficient_funds", outcome.transaction.failure_reason, fields={"quantity": ["Insufficient balance."]}
+            )
+        return reverse("wallet:transaction", args=[outcome.transaction.pk])
+
+    try:
+        url = submit_once(
+            request, key=form.cleaned_data["form_key"], data={"payment_item": pk, "quantity": quantity}, work=pay
+        )
+    except ApplicationError as error:
+        _quantity_error(error)
+        add_error(form, error)
+        return _item_refused(request, item, form)
+    return redirect(url)
