@@ -69,8 +69,7 @@ def sales_account() -> LedgerAccount:
 def product_purchase(
     *, buyer, product: Product, quantity: int, payment_method: str = Method.INTERNAL, provider: str = ""
 ) -> PurchaseOutcome:
-    if not product.is_available:
-        raise field_error("product", "This product is not available.", code="product_unavailable")
+    _check_available(product)
     order = _order(buyer=buyer, quantity=quantity, unit_price=product.price, product=product)
     return _checkout(order, payment_method=payment_method, provider=provider)
 
@@ -93,25 +92,53 @@ def product_purchase_preview(*, buyer, product: Product, quantity: int) -> Purch
     """The checks `product_purchase` makes from the wallet (availability, quantity, total, tier
     limits) and the balance it needs, without writing or locking anything: a review page shows
     it before the buyer confirms. The purchase itself checks everything again under its locks."""
+    _check_available(product)
+    order = _order(buyer=buyer, quantity=quantity, unit_price=product.price, product=product)
+    return _preview(order, balance=balance_of(buyer), short="Insufficient balance", field="quantity")
+
+
+def payment_item_pay_preview(*, payer, item: PaymentItem, quantity: int) -> PurchasePreview:
+    """`product_purchase_preview` for `payment_item_pay`."""
+    _check_active(item)
+    order = _order(buyer=payer, quantity=quantity, unit_price=item.price, payment_item=item)
+    return _preview(order, balance=balance_of(payer), short="Insufficient balance", field="quantity")
+
+
+def product_purchase_from_pot_preview(*, admin, group, product: Product, quantity: int) -> PurchasePreview:
+    """`product_purchase_preview` for `product_purchase_from_pot`: the admin's tier limits and
+    the pot's balance (`balance` is the pot's). The admin's rights and the group's approvals are
+    decided when the purchase runs."""
+    from comrade.groups.services.pot import pot_balance
+
+    _check_available(product)
+    order = _order(buyer=admin, quantity=quantity, unit_price=product.price, product=product)
+    short = f"Insufficient funds in the {group.name} pot"
+    return _preview(order, balance=pot_balance(group), short=short, field="group")
+
+
+def _preview(order: Order, *, balance: Decimal, short: str, field: str) -> PurchasePreview:
+    count = purchases_in_rolling_month(order.buyer, now=timezone.now())
+    limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count)
+    if balance < order.total:
+        raise field_error(field, f"{short}: {balance} available, {order.total} needed.", code="insufficient_funds")
+    return PurchasePreview(order=order, balance=balance, tier=limits.tier_of(order.buyer), purchases_this_month=count)
+
+
+def _check_available(product: Product) -> None:
     if not product.is_available:
         raise field_error("product", "This product is not available.", code="product_unavailable")
-    order = _order(buyer=buyer, quantity=quantity, unit_price=product.price, product=product)
-    count = purchases_in_rolling_month(buyer, now=timezone.now())
-    limits.check_purchase(buyer, amount=order.total, purchases_this_month=count)
-    balance = balance_of(buyer)
-    if balance < order.total:
-        raise field_error(
-            "quantity", f"Insufficient balance: {balance} available, {order.total} needed.", code="insufficient_funds"
-        )
-    return PurchasePreview(order=order, balance=balance, tier=limits.tier_of(buyer), purchases_this_month=count)
+
+
+def _check_active(item: PaymentItem) -> None:
+    if not item.is_active:
+        raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
 
 
 def payment_item_pay(
     *, payer, item: PaymentItem, quantity: int = 1, payment_method: str = Method.INTERNAL, provider: str = ""
 ) -> PurchaseOutcome:
     """A payment whose purpose is a payment item: the amount is the item's price."""
-    if not item.is_active:
-        raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
+    _check_active(item)
     _ensure_deployment_currency(item)
     order = _order(buyer=payer, quantity=quantity, unit_price=item.price, payment_item=item)
     return _checkout(order, payment_method=payment_method, provider=provider)
@@ -125,8 +152,7 @@ def product_purchase_from_pot(
     several approvals, that this is the execution of its approved "pot_purchase" request."""
     from comrade.groups.services import group_pot_pay
 
-    if not product.is_available:
-        raise field_error("product", "This product is not available.", code="product_unavailable")
+    _check_available(product)
     order = _order(buyer=admin, quantity=quantity, unit_price=product.price, product=product)
     with transaction.atomic():
         _check_limits(order)

@@ -16,13 +16,17 @@ from comrade.commerce.filters import ProductFilter
 from comrade.commerce.models import Product
 from comrade.commerce.recommendations import bought_with, recommendations_for
 from comrade.commerce.services.purchases import payment_item_pay as product_payment_item_pay
-from comrade.commerce.services.purchases import product_purchase, product_purchase_preview
-from comrade.core.errors import ApplicationError, field_error
+from comrade.commerce.services.purchases import (
+    payment_item_pay_preview,
+    product_purchase,
+    product_purchase_from_pot_preview,
+    product_purchase_preview,
+)
+from comrade.core.errors import ApplicationError
 from comrade.groups.models import ApprovalDecision, ApprovalRequest, GroupMembers, PaymentGroups
 from comrade.groups.selectors import approval_request_for, group_for, groups_of
 from comrade.groups.services import approval_request_or_run
 from comrade.groups.services.common import approvals_needed
-from comrade.groups.services.pot import pot_balance
 from comrade.ledger.models import TransactionToken
 from comrade.ledger.selectors import balance_of
 from comrade.web.once import add_error, new_key, submit_once
@@ -136,31 +140,21 @@ def _group_in(groups, pk):
 
 
 def _pot_checked(request, product, group, quantity: int) -> dict:
-    """The review of a pot purchase: the checks the purchase makes before it writes anything
-    (availability, the admin's tier limits, the pot's balance); nothing is locked or written."""
-    if not product.is_available:
-        raise field_error("quantity", "This product is not available.", code="product_unavailable")
-    total = product.price * quantity
-    count = selectors.purchases_in_rolling_month(request.user, now=timezone.now())
+    """The review of a pot purchase (the service's preview: nothing is locked or written). A
+    refusal about the pot stays next to "Pay from"; any other one goes next to the quantity."""
     try:
-        limits.check_purchase(request.user, amount=total, purchases_this_month=count)
+        preview = product_purchase_from_pot_preview(admin=request.user, group=group, product=product, quantity=quantity)
     except ApplicationError as error:
-        error.fields = {"quantity": [error.message]}
+        if "group" not in error.fields:
+            error.fields = {"quantity": [error.message]}
         raise
-    pot = pot_balance(group)
-    if pot < total:
-        raise field_error(
-            "group",
-            f"Insufficient funds in the {group.name} pot: {pot} available, {total} needed.",
-            "insufficient_funds",
-        )
     return {
         "group": group,
         "quantity": quantity,
         "unit_price": product.price,
-        "total": total,
-        "pot": pot,
-        "pot_after": pot - total,
+        "total": preview.order.total,
+        "pot": preview.balance,
+        "pot_after": preview.balance_after,
         "approvals": group.approvals_required if approvals_needed(group) else 0,
     }
 
@@ -285,22 +279,14 @@ def item_list(request):
 
 
 def _item_checked(request, item, quantity: int):
-    """What the payment would charge and the balance after, checked as the purchase service
-    checks a wallet payment (active item, tier limits, funds) before anything is written."""
-    if not item.is_active:
-        raise field_error("quantity", "This payment item is not active.", code="payment_item_inactive")
-    total = item.price * quantity
-    limits.check_purchase(
-        request.user,
-        amount=total,
-        purchases_this_month=selectors.purchases_in_rolling_month(request.user, now=timezone.now()),
-    )
-    balance = balance_of(request.user)
-    if balance < total:
-        raise field_error(
-            "quantity", f"Insufficient balance: {balance} available, {total} needed.", code="insufficient_funds"
-        )
-    return {"total": total, "balance": balance, "balance_after": balance - total, "quantity": quantity}
+    """What the payment would charge and the balance after (the service's preview)."""
+    preview = payment_item_pay_preview(payer=request.user, item=item, quantity=quantity)
+    return {
+        "total": preview.order.total,
+        "balance": preview.balance,
+        "balance_after": preview.balance_after,
+        "quantity": quantity,
+    }
 
 
 def _item_refused(request, item, form):

@@ -124,3 +124,45 @@ def test_bought_with_names_what_other_buyers_of_the_product_bought(make_user):
     assert picks[0].reason == "2 people who bought Book also bought this"
     assert picks[1].reason == "1 person who bought Book also bought this"
     assert bought_with(ProductFactory(), user=me) == []
+
+
+def test_payment_item_preview_charges_what_the_payment_charges(make_user, unchanged):
+    from comrade.commerce.services.purchases import payment_item_pay, payment_item_pay_preview
+    from comrade.commerce.tests.factories import PaymentItemFactory
+
+    payer = make_user(balance="100.00")
+    item = PaymentItemFactory(price=Decimal("7.50"))
+    with unchanged():
+        preview = payment_item_pay_preview(payer=payer, item=item, quantity=2)
+    assert (preview.order.total, preview.balance_after) == (Decimal("15.00"), Decimal("85.00"))
+    assert payment_item_pay(payer=payer, item=item, quantity=2).transaction.amount == preview.order.total
+
+
+@pytest.mark.parametrize(
+    "active, quantity, code", [(False, 1, "payment_item_inactive"), (True, 20, "insufficient_funds")]
+)
+def test_payment_item_preview_refuses_what_the_payment_refuses(make_user, unchanged, active, quantity, code):
+    from comrade.commerce.services.purchases import payment_item_pay_preview
+    from comrade.commerce.tests.factories import PaymentItemFactory
+
+    payer = make_user(balance="100.00")
+    item = PaymentItemFactory(price=Decimal("7.50"), is_active=active)
+    with unchanged(), pytest.raises(ApplicationError) as refused:
+        payment_item_pay_preview(payer=payer, item=item, quantity=quantity)
+    assert refused.value.code == code
+
+
+def test_pot_purchase_preview_reads_the_pot_and_names_it_when_short(make_user, unchanged):
+    from comrade.commerce.services.purchases import product_purchase_from_pot_preview
+    from comrade.groups.services import group_contribute
+
+    admin = make_user(balance="100.00")
+    group = group_create(admin=admin, name="Kitchen", group_type="PURCHASE")
+    group_contribute(group=group, user=admin, amount=Decimal("30.00"))
+    product = ProductFactory(price=Decimal("12.00"))
+    with unchanged():
+        preview = product_purchase_from_pot_preview(admin=admin, group=group, product=product, quantity=2)
+        assert (preview.balance, preview.balance_after) == (Decimal("30.00"), Decimal("6.00"))
+        with pytest.raises(ApplicationError) as refused:
+            product_purchase_from_pot_preview(admin=admin, group=group, product=product, quantity=3)
+    assert refused.value.code == "insufficient_funds" and "Kitchen pot" in refused.value.fields["group"][0]
