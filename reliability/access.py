@@ -4,6 +4,7 @@ OpenAPI schema on A's objects. Every attempt must be refused (403, 404 or 405; a
 as refused-by-validation) and none may change anything of A's."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import requests
 
@@ -29,7 +30,12 @@ def _ok(response: requests.Response, expected: int, what: str) -> dict:
 
 
 def create_objects(world: World, a, c, staff_session) -> dict[str, object]:
-    """A's objects, one of each kind, made through the API (the catalogue items by staff)."""
+    """A's objects, one of each kind, made through the API (the catalogue items by staff). A is
+    funded first: the workloads before this step may have spent A's balance."""
+    from comrade.accounts.models import User
+    from comrade.ledger.services import wallet_fund
+
+    wallet_fund(user=User.objects.get(pk=a.user_id), amount=Decimal("100.00"))
     base, s = world.server.base_url, requests.Session()
     h = world.headers(a.user_id)
     post = lambda path, body, code=201: _ok(s.post(base + path, json=body, headers=h, timeout=60), code, path)  # noqa: E731
