@@ -67,12 +67,21 @@ def storm(world: World, name: str, user_id: int, path: str, body: dict, debit_ac
     return figures, violations
 
 
+def _fund(*users) -> None:
+    from comrade.accounts.models import User
+    from comrade.ledger.services import wallet_fund
+
+    for user in users:
+        wallet_fund(user=User.objects.get(pk=user.user_id), amount=Decimal("100.00"))
+
+
 def run(world: World) -> tuple[dict, list[str]]:
     world.server.start()
     try:
         payer, receiver = world.users[-1], world.users[-2]
         group = world.groups[0]
         member = next(w for w in world.users if w.user_id in group.member_ids and w.user_id != group.admin_id)
+        _fund(payer, member)  # the workloads before this step may have spent their balances
         cases = [
             (
                 "transfer",
