@@ -19,13 +19,13 @@ transfers/s over pgbench's on our schema, and so on.
     python -m bench.transfers [postgresql|sqlite]
 """
 
+import http.client
+import json
 import os
 import sqlite3
 import sys
 import uuid
 from decimal import Decimal
-
-import requests
 
 from bench import pgbench
 from bench.infra import db
@@ -44,26 +44,32 @@ def _pair(rng, wallets):
 
 
 def http_run(target, knobs: Knobs, wallets, *, with_key: bool, clients: int | None = None) -> dict:
+    """The clients are http.client on one connection each (reopened after every answer: gunicorn's
+    sync workers close it), not requests: on 2 shared cores a heavier client's own CPU would be
+    counted against the server (pgbench's client is C)."""
     tokens = bearer_tokens(w.user_id for w in wallets)
 
     def make(index):
-        session = requests.Session()
-        url = server.base_url + URL
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
 
         def transfer(rng):
             sender, receiver, cents = _pair(rng, wallets)
-            body = {
-                "receiver_id": receiver.user_id,
-                "amount": f"{Decimal(cents) / 100:.2f}",
-                "payment_method": "INTERNAL",
-                "transaction_type": "TRANSFER",
-            }
-            headers = {"Authorization": f"Bearer {tokens[sender.user_id]}"}
+            body = json.dumps(
+                {
+                    "receiver_id": receiver.user_id,
+                    "amount": f"{Decimal(cents) / 100:.2f}",
+                    "payment_method": "INTERNAL",
+                    "transaction_type": "TRANSFER",
+                }
+            )
+            headers = {"Authorization": f"Bearer {tokens[sender.user_id]}", "Content-Type": "application/json"}
             if with_key:
                 headers["Idempotency-Key"] = f"bench-{index}-{uuid.uuid4()}"
-            response = session.post(url, json=body, headers=headers, timeout=60)
-            if response.status_code != 201:
-                raise Refused(f"{response.status_code} {response.text[:200]}")
+            connection.request("POST", URL, body, headers)
+            response = connection.getresponse()
+            text = response.read()
+            if response.status != 201:
+                raise Refused(f"{response.status} {text[:200]!r}")
 
         return transfer
 

@@ -465,11 +465,13 @@ PGTRIGGER_MIGRATIONS = True
 PGTRIGGER_INSTALL_ON_MIGRATE = False
 # History: the request's user and path are attached to every history row a request writes.
 # pghistory's context is PostgreSQL-only (it prefixes statements with set_config), so the
-# middleware is only added there; on SQLite the history tables stay empty.
+# middleware is only added there; on SQLite the history tables stay empty. It is skipped on the
+# paths below, which write no history-tracked row (the transfer path: issue 12).
+HISTORY_CONTEXT_SKIP_PATHS = frozenset({"/payments/transactions/create_transaction/"})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-        "pghistory.middleware.HistoryMiddleware",
+        "comrade.core.history.HistoryMiddleware",
     )
 
 # --- The web app (issue 11; comrade/web) ---

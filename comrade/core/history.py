@@ -1,4 +1,7 @@
-"""Shared by the migrations that start the history of editable rows (django-pghistory)."""
+"""The history of editable rows (django-pghistory): what its migrations share, and its middleware."""
+
+import pghistory.middleware
+from django.conf import settings
 
 
 def baseline_snapshot(table: str, event_table: str, columns: list[str]):
@@ -16,3 +19,15 @@ def baseline_snapshot(table: str, event_table: str, columns: list[str]):
                 )
 
     return apply
+
+
+class HistoryMiddleware(pghistory.middleware.HistoryMiddleware):
+    """pghistory's middleware (the request's user and path on every history row it writes), except
+    on HISTORY_CONTEXT_SKIP_PATHS: routes that write no history-tracked row, where pghistory's
+    `set_config` prefix on every statement was a tenth of the request's CPU (docs/performance.md).
+    A test pins that those routes write no history row."""
+
+    def __call__(self, request):
+        if request.path_info in settings.HISTORY_CONTEXT_SKIP_PATHS:
+            return self.get_response(request)
+        return super().__call__(request)

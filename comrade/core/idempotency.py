@@ -36,7 +36,7 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -63,12 +63,25 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
+CLAIM_SQL = (
+    "INSERT INTO core_idempotencyrecord (user_id, key, fingerprint, created_at) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+)
+
+
 def _claim(user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint), True
-    except IntegrityError:
+    """Insert the claim, or find the one already there. ON CONFLICT DO NOTHING (PostgreSQL, and
+    SQLite >= 3.24) waits for a concurrent claim of the same key to commit or roll back, raises
+    nothing, and so needs no savepoint around it."""
+    record = IdempotencyRecord(user=user, key=key, fingerprint=fingerprint, created_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, [user.pk, key, fingerprint, record.created_at])
+        inserted = cursor.fetchone()
+    if inserted is None:
         return IdempotencyRecord.objects.get(user=user, key=key), False
+    record.pk = inserted[0]
+    record._state.adding, record._state.db = False, connection.alias
+    return record, True
 
 
 def _wait_for_answer(record: IdempotencyRecord) -> IdempotencyRecord | None:

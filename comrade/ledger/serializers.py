@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from comrade.accounts.serializers import UserSerializer
+from comrade.core.fields import FieldsBuiltOnceMixin
 from comrade.core.money import AmountField, MoneyOutField
 from comrade.ledger.models import PaymentProfile, TransactionStatusChange, TransactionToken
 
@@ -47,7 +48,7 @@ class DefaultMethodSerializer(serializers.Serializer):
     method_id = serializers.CharField(max_length=64)
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     status = serializers.CharField(source="to_status")
 
     class Meta:
@@ -55,7 +56,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["status", "reason", "created_at"]
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     amount = MoneyOutField()
     sender = serializers.PrimaryKeyRelatedField(read_only=True)
     receiver = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)

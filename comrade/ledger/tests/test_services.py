@@ -12,6 +12,7 @@ from comrade.ledger.services import (
     InsufficientFunds,
     Leg,
     post,
+    settle,
     system_account,
     transaction_open,
     transaction_open_settled,
@@ -181,4 +182,32 @@ def test_post_nets_several_legs_on_one_account(make_user):
     assert (balance_of(payer), balance_of(payee)) == (Decimal("2.00"), Decimal("3.00"))
     payer_entries = txn.entries.filter(account_id=wallet_account_id(payer)).order_by("id")
     assert [e.balance_after for e in payer_entries] == [Decimal("4.00"), Decimal("2.00")]
+    assert run_all() == []
+
+
+@pytest.mark.parametrize("balance", [10, 1], ids=["completed", "insufficient_funds"])
+def test_transaction_open_settled_writes_every_column_as_open_and_settle_do(make_user, balance):
+    """On PostgreSQL `transaction_open_settled` writes its rows in one statement of its own SQL;
+    every column must come out as the ORM path (`transaction_open` + `settle`) writes it."""
+    payer, payee = make_user(balance=balance), make_user()
+    legs = [Leg(wallet_account_id(payer), Decimal("-2.50")), Leg(wallet_account_id(payee), Decimal("2.50"))]
+    fields = dict(sender=payer, receiver=payee, amount=Decimal("2.50"), description="Rent", metadata={"k": [1, "x"]})
+    with transaction.atomic():
+        fast = transaction_open_settled(legs=legs, **fields)
+    with transaction.atomic():
+        slow = settle(transaction_open(**fields), [Leg(leg.account_id, leg.amount) for leg in legs])
+    stored_fast, stored_slow = TransactionToken.objects.get(pk=fast.pk), TransactionToken.objects.get(pk=slow.pk)
+    differ = {"id", "token", "created_at", "updated_at", "verification_date"}
+    for field in TransactionToken._meta.concrete_fields:
+        if field.name not in differ:
+            assert getattr(stored_fast, field.attname) == getattr(stored_slow, field.attname), field.name
+    assert (stored_fast.verification_date is None) == (stored_slow.verification_date is None)
+    assert _trail(stored_fast) == _trail(stored_slow)
+    fast_entries = [(e.account_id, e.amount) for e in stored_fast.entries.order_by("id")]
+    assert fast_entries == ([(leg.account_id, leg.amount) for leg in legs] if balance == 10 else [])
+    # what the function handed back is what was stored, so the API can answer without reading again
+    assert (fast.pk, fast.status, fast.token) == (stored_fast.pk, stored_fast.status, stored_fast.token)
+    assert [(c.transaction_id, c.to_status) for c in fast.status_changes.all()] == [
+        (fast.pk, s) for _, s, _ in _trail(stored_fast)
+    ]
     assert run_all() == []
