@@ -10,8 +10,10 @@ one INSERT for the entries; `transaction_open_settled` opens and settles an inte
 in five statements. The SQL is portable (SQLite >= 3.33 has UPDATE ... FROM).
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import structlog
@@ -33,6 +35,7 @@ from comrade.ledger.models import (
 )
 
 Status = TransactionStatus
+SETTLED = [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED]  # after PENDING, for an internal payment
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,15 @@ class Leg:
 INSUFFICIENT_FUNDS = "Insufficient balance"
 
 
+def _shortfall(available, needed) -> str:
+    return f"{INSUFFICIENT_FUNDS}: {available} available, {needed} needed."
+
+
 class InsufficientFunds(ApplicationError):
     def __init__(self, account: LedgerAccount, needed: Decimal):
         super().__init__(
             "insufficient_funds",
-            f"{INSUFFICIENT_FUNDS}: {account.balance} available, {needed} needed.",
+            _shortfall(account.balance, needed),
             fields={"amount": ["Insufficient balance."]},
         )
         self.account = account
@@ -112,10 +119,9 @@ def _money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _move(accounts: dict[int, LedgerAccount], legs: Sequence[Leg]) -> list[tuple[int, Decimal, Decimal]]:
-    """Move the locked accounts' cached figures by the legs; returns each leg's (account id,
-    amount, balance after)."""
-    moved = []
+def _apply(txn: TransactionToken, accounts: dict[int, LedgerAccount], legs: Sequence[Leg]) -> list[LedgerEntry]:
+    """Move the locked accounts by the legs: one UPDATE for every cache, one INSERT for the entries."""
+    entries = []
     for leg in legs:
         account = accounts[leg.account_id]
         account.balance += leg.amount
@@ -123,42 +129,27 @@ def _move(accounts: dict[int, LedgerAccount], legs: Sequence[Leg]) -> list[tuple
             account.total_in += leg.amount
         else:
             account.total_out -= leg.amount
-        moved.append((account.pk, leg.amount, account.balance))
-    return moved
-
-
-def _caches_sql(accounts: dict[int, LedgerAccount]) -> tuple[str, list]:
-    """One UPDATE for every account's cache (portable: SQLite 3.33+ has UPDATE ... FROM)."""
+        entries.append(LedgerEntry(transaction=txn, account=account, amount=leg.amount, balance_after=account.balance))
     values = ", ".join(["(%s, %s, %s, %s)"] * len(accounts))
     params = [v for a in accounts.values() for v in (a.pk, a.balance, a.total_in, a.total_out)]
-    sql = (
-        "UPDATE ledger_ledgeraccount SET balance = v.column2, total_in = v.column3, total_out = v.column4"
-        f" FROM (VALUES {values}) AS v WHERE ledger_ledgeraccount.id = v.column1"
-    )
-    return sql, params
-
-
-def _check_updated(updated: int, accounts: dict, txn: TransactionToken) -> None:
-    if updated != len(accounts):
-        raise RuntimeError(f"updated {updated} of {len(accounts)} ledger accounts for {txn.token}")
-
-
-def _apply(txn: TransactionToken, accounts: dict[int, LedgerAccount], legs: Sequence[Leg]) -> list[LedgerEntry]:
-    """Move the locked accounts by the legs: one UPDATE for every cache, one INSERT for the entries."""
-    moved = _move(accounts, legs)
-    sql, params = _caches_sql(accounts)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        _check_updated(cursor.rowcount, accounts, txn)
-    return LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=txn, account_id=account_id, amount=amount, balance_after=after)
-        for account_id, amount, after in moved
-    )
+        cursor.execute(
+            "UPDATE ledger_ledgeraccount SET balance = v.column2, total_in = v.column3, total_out = v.column4"
+            f" FROM (VALUES {values}) AS v WHERE ledger_ledgeraccount.id = v.column1",
+            params,
+        )
+        if cursor.rowcount != len(accounts):
+            raise RuntimeError(f"updated {cursor.rowcount} of {len(accounts)} ledger accounts for {txn.token}")
+    return LedgerEntry.objects.bulk_create(entries)
+
+
+def _check_balanced(legs: Sequence[Leg], what: str) -> None:
+    if len(legs) < 2 or sum(leg.amount for leg in legs) != 0 or any(leg.amount == 0 for leg in legs):
+        raise ValueError(f"Unbalanced or empty journal for {what}: {legs}")
 
 
 def _check_journal(legs: Sequence[Leg], what: str) -> None:
-    if len(legs) < 2 or sum(leg.amount for leg in legs) != 0 or any(leg.amount == 0 for leg in legs):
-        raise ValueError(f"Unbalanced or empty journal for {what}: {legs}")
+    _check_balanced(legs, what)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger.post must run inside transaction.atomic()")
 
@@ -226,91 +217,97 @@ def settle(txn: TransactionToken, legs: Sequence[Leg]) -> TransactionToken:
         post(txn=txn, legs=legs)
     except InsufficientFunds as exc:
         return transition(txn, Status.FAILED, reason=exc.message, code=FailureCode.INSUFFICIENT_FUNDS)
-    return _advance(txn, [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED])
+    return _advance(txn, SETTLED)
 
 
 def transaction_open_settled(*, legs: Sequence[Leg], **fields) -> TransactionToken:
-    """`transaction_open` then `settle`, for an internal movement whose outcome is known inside
-    the caller's database transaction (a transfer): the accounts are locked and the funds checked
-    first, then the transaction is written once with its outcome and its whole audit trail
-    (PENDING, AUTHORIZED, VERIFIED, COMPLETED; or PENDING, FAILED with the reason), then the caches
-    and the entries: on PostgreSQL a lock and one statement, on SQLite a lock and four. What is
-    stored is the same as with `transaction_open` + `settle`. Must run inside transaction.atomic()."""
-    _check_journal(legs, "a new transaction")
-    accounts = _lock_for_posting(leg.account_id for leg in legs)
+    """`transaction_open` then `settle`, for an internal movement whose outcome is known at once (a
+    transfer), atomic by itself: the accounts are locked in id order and the funds checked, then the
+    transaction is written once with its outcome and its whole audit trail (PENDING, AUTHORIZED,
+    VERIFIED, COMPLETED; or PENDING, FAILED with the reason and nothing moved), then the entries and
+    the caches. On PostgreSQL that is one call of the database function ledger_open_settled()
+    (migration ledger/0010), on SQLite a lock and four statements. What is stored is the same as
+    with `transaction_open` + `settle`."""
+    _check_balanced(legs, "a new transaction")
     fields.setdefault("idempotency_record_id", current_idempotency_record_id())
+    if connection.vendor == "postgresql":
+        txn = _open_settled_in_one_call(legs, fields)
+    else:
+        with transaction.atomic(savepoint=False):
+            txn = _open_settled_step_by_step(legs, fields)
+    structlog.contextvars.bind_contextvars(transaction_token=txn.token)
+    return txn
+
+
+def _open_settled_step_by_step(legs: Sequence[Leg], fields: dict) -> TransactionToken:
+    accounts = _lock_for_posting(leg.account_id for leg in legs)
     try:
         _check_funds(accounts, legs)
     except InsufficientFunds as exc:
-        path = [Status.FAILED]
         fields.update(failure_reason=exc.message[:255], failure_code=FailureCode.INSUFFICIENT_FUNDS)
+        txn = TransactionToken(status=Status.FAILED, **fields)
     else:
-        path = [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED]
-        fields["verification_date"] = timezone.now()
-    steps = [Status.PENDING, *path]
-    reason = fields.get("failure_reason", "")
-    txn = TransactionToken(status=path[-1], **fields)
-    trail = [
-        TransactionStatusChange(
-            transaction=txn, from_status=old, to_status=new, reason=reason if new == Status.FAILED else ""
-        )
-        for old, new in zip(["", *steps], steps, strict=False)
-    ]
-    if connection.vendor == "postgresql":
-        _insert_settled_in_one_statement(txn, trail, accounts, legs)
-    else:
-        txn.save(force_insert=True)
-        TransactionStatusChange.objects.bulk_create(trail)
-        if txn.status == Status.COMPLETED:
-            _apply(txn, accounts, legs)
-    structlog.contextvars.bind_contextvars(transaction_token=txn.token)
+        txn = TransactionToken(status=Status.COMPLETED, verification_date=timezone.now(), **fields)
+    txn.save(force_insert=True)
+    trail = TransactionStatusChange.objects.bulk_create(_trail(txn))
+    if txn.status == Status.COMPLETED:
+        _apply(txn, accounts, legs)
     _known_new(txn, trail)
     return txn
 
 
-def _insert_settled_in_one_statement(
-    txn: TransactionToken, trail: list[TransactionStatusChange], accounts: dict[int, LedgerAccount], legs: Sequence[Leg]
-) -> None:
-    """PostgreSQL: the same rows `txn.save()`, the trail's `bulk_create` and `_apply` write, in one
-    statement of data-modifying CTEs (one round trip instead of four, and no ORM compiling). Every
-    column's value is prepared by its model field, as the ORM would; the deferred triggers check the
-    journal at COMMIT as for any other insert."""
-    now = timezone.now()
-    txn_fields = [f for f in TransactionToken._meta.concrete_fields if not f.primary_key]
-    txn_values = [f.get_db_prep_save(f.pre_save(txn, add=True), connection) for f in txn_fields]
-    steps = ", ".join(["(%s, %s, %s, %s)"] * len(trail))
-    step_values = [v for n, c in enumerate(trail) for v in (n, c.from_status, c.to_status, c.reason)]
-    sql = [
-        f"WITH txn AS (INSERT INTO ledger_transactiontoken ({', '.join(f.column for f in txn_fields)})"
-        f" VALUES ({', '.join(['%s'] * len(txn_fields))}) RETURNING id),"
-        " trail AS (INSERT INTO ledger_transactionstatuschange (transaction_id, from_status, to_status, reason,"
-        f" created_at) SELECT txn.id, s.column2, s.column3, s.column4, %s FROM txn, (VALUES {steps}) AS s"
-        " ORDER BY s.column1)"
-    ]
-    params = [*txn_values, now, *step_values]
-    if txn.status == Status.COMPLETED:
-        moved = _move(accounts, legs)
-        caches, cache_values = _caches_sql(accounts)
-        entries = ", ".join(["(%s, %s, %s, %s)"] * len(moved))
-        sql.append(
-            f", caches AS ({caches} RETURNING 1),"
-            " entries AS (INSERT INTO ledger_ledgerentry (transaction_id, account_id, amount, balance_after,"
-            f" created_at) SELECT txn.id, e.column2, e.column3, e.column4, %s FROM txn, (VALUES {entries}) AS e"
-            " ORDER BY e.column1)"
-            " SELECT id, (SELECT count(*) FROM caches) FROM txn"
-        )
-        params += [*cache_values, now, *(v for n, row in enumerate(moved) for v in (n, *row))]
-    else:
-        sql.append(" SELECT id, NULL FROM txn")
+_TXN_FIELDS = [f for f in TransactionToken._meta.concrete_fields if not f.primary_key]
+OPEN_SETTLED_SQL = "SELECT * FROM ledger_open_settled(%s::bigint[], %s::numeric[], %s::jsonb, %s, %s)"
+
+
+def _open_settled_in_one_call(legs: Sequence[Leg], fields: dict) -> TransactionToken:
+    """PostgreSQL: one statement, atomic by itself (no BEGIN and COMMIT round trips when the caller
+    has no transaction open). The row's columns are the model's, each as the ORM would store it."""
+    txn = TransactionToken(status=Status.PENDING, **fields)
+    row = {f.column: _jsonable(f.pre_save(txn, add=True)) for f in _TXN_FIELDS}
     with connection.cursor() as cursor:
-        cursor.execute("".join(sql), params)
-        txn.pk, updated = cursor.fetchone()
-    if txn.status == Status.COMPLETED:
-        _check_updated(updated, accounts, txn)
+        cursor.execute(
+            OPEN_SETTLED_SQL,
+            [
+                [leg.account_id for leg in legs],
+                [leg.amount for leg in legs],
+                json.dumps(row),
+                _shortfall("%s", "%s"),
+                FailureCode.INSUFFICIENT_FUNDS,
+            ],
+        )
+        txn.pk, txn.status, txn.failure_reason, txn.failure_code = cursor.fetchone()
+    txn.verification_date = txn.created_at if txn.status == Status.COMPLETED else None
     txn._state.adding, txn._state.db = False, connection.alias
     txn._stored = {"token": txn.token, "status": txn.status}
+    trail = _trail(txn)
     for change in trail:
-        change.transaction_id, change.created_at = txn.pk, now
+        change.created_at = txn.created_at
+    _known_new(txn, trail)
+    return txn
+
+
+def _jsonable(value):
+    """A column value for the JSON row ledger_open_settled() reads with jsonb_populate_record."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _trail(txn: TransactionToken) -> list[TransactionStatusChange]:
+    """The audit trail of a transaction opened and settled at once: every status it went through."""
+    path = [Status.PENDING, *([Status.FAILED] if txn.status == Status.FAILED else SETTLED)]
+    return [
+        TransactionStatusChange(
+            transaction=txn,
+            from_status=old,
+            to_status=new,
+            reason=txn.failure_reason if new == Status.FAILED else "",
+        )
+        for old, new in zip(["", *path], path, strict=False)
+    ]
 
 
 def _known_new(txn: TransactionToken, trail: list[TransactionStatusChange]) -> None:

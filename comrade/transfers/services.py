@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 
 from comrade.core.errors import field_error
 from comrade.ledger.models import PaymentProfile, TransactionToken
@@ -52,14 +52,13 @@ def transfer_create(
     checked and both wallets found in one query; the transaction, its audit trail, the balances and
     the entries are written in one database transaction (ledger.services.transaction_open_settled)."""
     sender_account, receiver_account = _wallets(receiver_id, sender)
-    with transaction.atomic(savepoint=False):  # nothing is caught inside: no savepoint needed
-        return transaction_open_settled(
-            legs=[Leg(sender_account, -amount), Leg(receiver_account, amount)],
-            sender=sender,
-            receiver_id=receiver_id,
-            amount=amount,
-            transaction_type=TransactionToken.Type.TRANSFER,
-            payment_method=TransactionToken.PaymentMethod.INTERNAL,
-            description=description,
-            metadata=metadata or {},
-        )
+    return transaction_open_settled(
+        legs=[Leg(sender_account, -amount), Leg(receiver_account, amount)],
+        sender=sender,
+        receiver_id=receiver_id,
+        amount=amount,
+        transaction_type=TransactionToken.Type.TRANSFER,
+        payment_method=TransactionToken.PaymentMethod.INTERNAL,
+        description=description,
+        metadata=metadata or {},
+    )
