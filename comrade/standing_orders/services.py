@@ -418,7 +418,8 @@ def _execute_transfer_batch(now: datetime, broken: set[int]) -> int:
         with transaction.atomic():
             orders = _claim(now, broken)
             claimed = [order.pk for order in orders]
-            _run_batch(orders, now)
+            if orders:
+                _run_batch(orders, now)
             return len(orders)
     except Exception:
         if not claimed:

@@ -10,6 +10,7 @@ from comrade.core.testing.concurrency import run_together
 from comrade.ledger.checks import run_all
 from comrade.ledger.models import LedgerAccount, TransactionToken
 from comrade.ledger.services import wallet_fund
+from comrade.standing_orders import services
 from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
 from comrade.standing_orders.schedule import run_at
 from comrade.standing_orders.services import standing_orders_execute_due
@@ -53,4 +54,44 @@ def test_two_schedulers_execute_each_of_500_due_orders_exactly_once(make_user):
     assert transfers.count() == ORDERS and transfers.filter(status="COMPLETED").count() == ORDERS
     assert not StandingOrder.objects.filter(next_scheduled_for=today()).exists()
     assert wallet_total() == money_before
+    assert run_all() == []
+
+
+def test_two_schedulers_share_small_batches_with_short_payers_each_order_once(make_user, monkeypatch):
+    """Batches of 25 claimed with SKIP LOCKED by two schedulers; users pay each other and some
+    payers run short, so some periods fail for funds while their neighbours are paid."""
+    monkeypatch.setattr(services, "TRANSFER_BATCH", 25)
+    users = [make_user() for _ in range(30)]
+    for payer in users[:10]:
+        wallet_fund(user=payer, amount=Decimal("60.00"))
+    StandingOrder.objects.bulk_create(
+        StandingOrder(
+            user=users[i % 30],
+            recipient=users[(i * 7 + 1) % 30] if (i * 7 + 1) % 30 != i % 30 else users[(i + 2) % 30],
+            amount=Decimal(1 + i % 13),
+            frequency="MONTHLY",
+            start_date=today(),
+            next_scheduled_for=today(),
+            next_execution=run_at(today()),
+        )
+        for i in range(ORDERS)
+    )
+    money_before = wallet_total()
+    now = timezone.now()
+
+    results = run_together([lambda: standing_orders_execute_due(now=now)] * 2)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(results) == ORDERS, results
+    executions = StandingOrderExecution.objects.filter(scheduled_for=today())
+    assert executions.count() == ORDERS
+    assert not executions.values("order").annotate(n=Count("id")).filter(n__gt=1).exists()
+    succeeded, failed = executions.filter(status="SUCCEEDED"), executions.filter(status="FAILED")
+    assert succeeded.count() + failed.count() == ORDERS and succeeded.exists() and failed.exists()
+    transfers = TransactionToken.objects.filter(transaction_type="TRANSFER", metadata__has_key="standing_order_id")
+    assert transfers.filter(status="COMPLETED").count() == succeeded.count()
+    assert transfers.filter(status="FAILED", failure_code="insufficient_funds").count() == failed.count()
+    assert not LedgerAccount.objects.filter(kind="WALLET", balance__lt=0).exists()
+    assert wallet_total() == money_before
+    assert standing_orders_execute_due(now=now) == 0
     assert run_all() == []
