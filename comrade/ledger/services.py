@@ -408,3 +408,19 @@ def _write_caches(accounts: list[LedgerAccount]) -> None:
             )
             if cursor.rowcount != len(chunk):
                 raise RuntimeError(f"updated {cursor.rowcount} of {len(chunk)} ledger accounts in a batch")
+
+
+def lock_free_accounts(account_ids) -> set[int]:
+    """Lock, without waiting, those of the accounts that no other database transaction holds
+    (FOR UPDATE SKIP LOCKED, in primary-key order) and return their ids, so that a batch can leave
+    the work on the others for later instead of queueing behind them. On SQLite (no row locks;
+    the database's writer lock is already held) all of them."""
+    ids = sorted(set(account_ids))
+    if not ids or not connection.features.has_select_for_update_skip_locked:
+        return set(ids)
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM ledger_ledgeraccount WHERE id IN ({marks}) ORDER BY id FOR UPDATE SKIP LOCKED", ids
+        )
+        return {row[0] for row in cursor.fetchall()}

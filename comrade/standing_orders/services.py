@@ -21,7 +21,7 @@ from comrade.groups.models import PaymentGroups
 from comrade.groups.services import group_contribute
 from comrade.groups.services.common import ensure_accepting_contributions, require_member
 from comrade.ledger.models import PaymentProfile, TransactionToken
-from comrade.ledger.services import Leg, transactions_open_settled_many
+from comrade.ledger.services import Leg, lock_free_accounts, transactions_open_settled_many
 from comrade.standing_orders import notifications, schedule
 from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
 from comrade.transfers.services import transfer_create
@@ -418,9 +418,7 @@ def _execute_transfer_batch(now: datetime, broken: set[int]) -> int:
         with transaction.atomic():
             orders = _claim(now, broken)
             claimed = [order.pk for order in orders]
-            if orders:
-                _run_batch(orders, now)
-            return len(orders)
+            return _run_batch(orders, now) if orders else 0
     except Exception:
         if not claimed:
             raise
@@ -434,15 +432,18 @@ def _claim(now: datetime, broken: set[int]) -> list[StandingOrder]:
     return list(locked[:TRANSFER_BATCH])
 
 
-def _run_batch(orders: list[StandingOrder], now: datetime) -> None:
+def _run_batch(orders: list[StandingOrder], now: datetime) -> int:
     """The per-order checks as `_run_period` makes them, then every payment in one ledger call,
-    then the executions and the orders written in bulk. An order whose payer or payee cannot be
-    paid takes `_run_period` (it is suspended with the transfer service's own reason) before any
-    account is locked."""
+    then the executions and the orders written in bulk; returns how many orders were handled (the
+    `_busy` ones are left for the next claim). An order whose payer or payee cannot be paid takes
+    `_run_period` (it is suspended with the transfer service's own reason)."""
     runs = _open_runs(orders)
     wallets = _active_wallets(orders)
+    busy = _busy(orders, wallets)
     payable = []
     for order in orders:
+        if order.pk in busy:
+            continue
         execution = runs.get((order.pk, order.next_scheduled_for))
         if execution is not None and execution.status != Run.FAILED:
             logger.warning("standing order %s: period %s was already handled", order.pk, order.next_scheduled_for)
@@ -456,6 +457,25 @@ def _run_batch(orders: list[StandingOrder], now: datetime) -> None:
         _outcome(order, execution, txn, now)
     _save_runs([execution for _, execution in payable])
     _save_orders([order for order, _ in payable])
+    return len(orders) - len(busy)
+
+
+def _busy(orders: list[StandingOrder], wallets: dict[int, int]) -> set[int]:
+    """The orders whose payer's or payee's account another database transaction holds right now
+    (another scheduler's batch, a transfer). They are left untouched and due, for the next claim,
+    so that two schedulers whose batches share an account do not queue behind each other. If that
+    is every order of the batch, the accounts just locked are released and none is left: the batch
+    then waits for its locks in primary-key order, so every batch makes progress."""
+    accounts = {
+        order: (wallets[order.user_id], wallets[order.recipient_id]) for order in orders if _payable(order, wallets)
+    }
+    with transaction.atomic():
+        free = lock_free_accounts(a for pair in accounts.values() for a in pair)
+        busy = {order.pk for order, pair in accounts.items() if not set(pair) <= free}
+        if len(busy) == len(orders):
+            transaction.set_rollback(True)  # releases the row locks taken in this savepoint
+            return set()
+    return busy
 
 
 def _open_runs(orders: list[StandingOrder]) -> dict[tuple[int, date], StandingOrderExecution]:
@@ -503,8 +523,8 @@ def _save_runs(executions: list[StandingOrderExecution]) -> None:
     stamp = timezone.now()
     for execution in executions:
         execution.updated_at = stamp
-    StandingOrderExecution.objects.bulk_create([e for e in executions if e.pk is None])
     retried = [e for e in executions if e.pk is not None]
+    StandingOrderExecution.objects.bulk_create([e for e in executions if e.pk is None])
     if retried:
         StandingOrderExecution.objects.bulk_update(retried, RUN_FIELDS)
 

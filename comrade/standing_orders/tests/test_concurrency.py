@@ -1,20 +1,22 @@
 """Two schedulers at the same moment on PostgreSQL (SQLite ignores SELECT ... FOR UPDATE)."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from comrade.core.testing.concurrency import run_together
 from comrade.ledger.checks import run_all
 from comrade.ledger.models import LedgerAccount, TransactionToken
-from comrade.ledger.services import wallet_fund
+from comrade.ledger.services import wallet_account_id, wallet_fund
 from comrade.standing_orders import services
 from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
 from comrade.standing_orders.schedule import run_at
 from comrade.standing_orders.services import standing_orders_execute_due
-from comrade.standing_orders.tests.factories import today
+from comrade.standing_orders.tests.factories import StandingOrderFactory, today
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ORDERS = 500
@@ -95,3 +97,40 @@ def test_two_schedulers_share_small_batches_with_short_payers_each_order_once(ma
     assert wallet_total() == money_before
     assert standing_orders_execute_due(now=now) == 0
     assert run_all() == []
+
+
+def test_an_order_whose_account_another_transaction_holds_waits_for_a_later_batch(make_user, monkeypatch):
+    """The batch pays the orders whose accounts are free and leaves the one whose payee's account
+    another transaction holds; the next batch holds only that order, so it waits for the lock."""
+    payer, payee, other = make_user(), make_user(), make_user()
+    wallet_fund(user=payer, amount=Decimal("100.00"))
+    held = StandingOrderFactory(user=payer, recipient=payee)
+    free = StandingOrderFactory(user=other, recipient=payer, amount=Decimal("1.00"))
+    wallet_fund(user=other, amount=Decimal("5.00"))
+    batches = []
+    real = services.transactions_open_settled_many
+    monkeypatch.setattr(
+        services, "transactions_open_settled_many", lambda items: batches.append(len(items)) or real(items)
+    )
+    locked, done = threading.Event(), threading.Event()
+
+    def hold_payee_account():
+        try:
+            with transaction.atomic():
+                LedgerAccount.objects.select_for_update().get(pk=wallet_account_id(payee))
+                locked.set()
+                done.wait(timeout=3)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_payee_account)
+    holder.start()
+    locked.wait(timeout=10)
+    threading.Timer(2, done.set).start()
+    handled = standing_orders_execute_due(now=timezone.now())
+    holder.join()
+
+    assert handled == 2 and batches == [1, 1]
+    assert held.executions.get().status == "SUCCEEDED" and free.executions.get().status == "SUCCEEDED"
+    assert held.executions.get().pk > free.executions.get().pk
+    assert standing_orders_execute_due(now=timezone.now()) == 0 and run_all() == []
