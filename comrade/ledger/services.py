@@ -327,16 +327,20 @@ def transactions_open_settled_many(items: Sequence[tuple[Sequence[Leg], dict]]) 
         txns.append(TransactionToken(status=Status.COMPLETED, verification_date=now, **fields))
         moves.append(_move_running(accounts, legs, moved))
     _insert_transactions(txns)
-    trails = _insert_trails(txns)
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=txn, account_id=account_id, amount=amount, balance_after=after)
-        for txn, move in zip(txns, moves, strict=True)
-        for account_id, amount, after in move
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    _insert_rows(
+        "ledger_transactionstatuschange",
+        ["transaction_id", "from_status", "to_status", "reason", "created_at"],
+        [(txn.pk, *step, stamp) for txn in txns for step in _trail(txn)],
+    )
+    _insert_rows(
+        "ledger_ledgerentry",
+        ["transaction_id", "account_id", "amount", "balance_after", "created_at"],
+        [(txn.pk, *leg, stamp) for txn, move in zip(txns, moves, strict=True) for leg in move],
     )
     _write_caches(list(moved.values()))
-    for txn, trail in zip(txns, trails, strict=True):
+    for txn in txns:
         txn._stored = {"token": txn.token, "status": txn.status}
-        _known_new(txn, trail)
     return txns
 
 
@@ -366,28 +370,29 @@ def _insert_transactions(txns: list[TransactionToken]) -> None:
         txn.save(force_insert=True)
 
 
-def _insert_trails(txns: list[TransactionToken]) -> list[list[TransactionStatusChange]]:
-    """The audit trail of each new transaction as `transaction_open_settled` writes it: PENDING,
-    then AUTHORIZED, VERIFIED, COMPLETED, or FAILED with the reason; all in one INSERT."""
-    trails = []
-    for txn in txns:
-        path = (
-            [Status.FAILED] if txn.status == Status.FAILED else [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED]
-        )
-        steps = [Status.PENDING, *path]
-        trails.append(
-            [
-                TransactionStatusChange(
-                    transaction=txn,
-                    from_status=old,
-                    to_status=new,
-                    reason=txn.failure_reason if new == Status.FAILED else "",
-                )
-                for old, new in zip(["", *steps], steps, strict=False)
-            ]
-        )
-    TransactionStatusChange.objects.bulk_create([change for trail in trails for change in trail])
-    return trails
+def _trail(txn: TransactionToken) -> list[tuple[str, str, str]]:
+    """The audit trail of a new transaction as `transaction_open_settled` writes it: PENDING, then
+    AUTHORIZED, VERIFIED, COMPLETED, or FAILED with the reason, as (from, to, reason)."""
+    path = [Status.FAILED] if txn.status == Status.FAILED else [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED]
+    steps = [Status.PENDING, *path]
+    return [
+        (old, new, txn.failure_reason if new == Status.FAILED else "")
+        for old, new in zip(["", *steps], steps, strict=False)
+    ]
+
+
+def _insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Multi-row INSERTs of plain values (no model instances to build), as many rows per statement
+    as the database takes parameters."""
+    per_statement = max(1, (connection.features.max_query_params or 30_000) // len(columns))
+    row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_marks] * len(chunk))}",
+                [value for row in chunk for value in row],
+            )
 
 
 CACHE_CHUNK = 1000

@@ -91,6 +91,9 @@ def test_the_batch_stores_what_one_call_per_item_stores(make_user):
         ["PENDING", "AUTHORIZED", "VERIFIED", "COMPLETED"],
         ["PENDING", "FAILED"],
     ]
+    when = batch[0].verification_date
+    assert {c.created_at for t in batch for c in t.status_changes.all()} == {when}
+    assert {e.created_at for e in LedgerEntry.objects.filter(transaction__in=batch)} == {when}
     assert run_all() == []
 
 
