@@ -1,6 +1,7 @@
 """Two schedulers at the same moment on PostgreSQL (SQLite ignores SELECT ... FOR UPDATE)."""
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -99,6 +100,21 @@ def test_two_schedulers_share_small_batches_with_short_payers_each_order_once(ma
     assert run_all() == []
 
 
+def _someone_waits_for_a_lock(*, seconds: float) -> bool:
+    """Whether another session of this database is (or within `seconds` starts) waiting for a lock."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def test_an_order_whose_account_another_transaction_holds_waits_for_a_later_batch(make_user, monkeypatch):
     """The batch pays the orders whose accounts are free and leaves the one whose payee's account
     another transaction holds; the next batch holds only that order, so it waits for the lock."""
@@ -107,30 +123,34 @@ def test_an_order_whose_account_another_transaction_holds_waits_for_a_later_batc
     held = StandingOrderFactory(user=payer, recipient=payee)
     free = StandingOrderFactory(user=other, recipient=payer, amount=Decimal("1.00"))
     wallet_fund(user=other, amount=Decimal("5.00"))
-    batches = []
+    batches, first_batch_paid, waited = [], threading.Event(), []
     real = services.transactions_open_settled_many
-    monkeypatch.setattr(
-        services, "transactions_open_settled_many", lambda items: batches.append(len(items)) or real(items)
-    )
-    locked, done = threading.Event(), threading.Event()
 
-    def hold_payee_account():
+    def many(items):
+        batches.append(len(items))
+        first_batch_paid.set()
+        return real(items)
+
+    monkeypatch.setattr(services, "transactions_open_settled_many", many)
+    locked = threading.Event()
+
+    def hold_payee_account_until_the_scheduler_waits_for_it():
         try:
             with transaction.atomic():
                 LedgerAccount.objects.select_for_update().get(pk=wallet_account_id(payee))
                 locked.set()
-                done.wait(timeout=3)
+                first_batch_paid.wait(timeout=30)
+                waited.append(_someone_waits_for_a_lock(seconds=30))
         finally:
             connection.close()
 
-    holder = threading.Thread(target=hold_payee_account)
+    holder = threading.Thread(target=hold_payee_account_until_the_scheduler_waits_for_it)
     holder.start()
-    locked.wait(timeout=10)
-    threading.Timer(2, done.set).start()
+    locked.wait(timeout=30)
     handled = standing_orders_execute_due(now=timezone.now())
     holder.join()
 
-    assert handled == 2 and batches == [1, 1]
+    assert handled == 2 and batches == [1, 1] and waited == [True]
     assert held.executions.get().status == "SUCCEEDED" and free.executions.get().status == "SUCCEEDED"
     assert held.executions.get().pk > free.executions.get().pk
     assert standing_orders_execute_due(now=timezone.now()) == 0 and run_all() == []
