@@ -83,18 +83,34 @@ def _standing_orders(found: dict) -> str:
     r = found.get("standing_orders")
     if not r or r.get("crashed"):
         return ""
+    service = r.get("service_transfers", {}).get("per_second", "-")
+    over = r.get("ratios", {}).get("standing_orders_over_service_transfers")
     rows = [
         [
             r["orders_loaded"],
             r["schedulers"],
             r["seconds"],
             r["orders_per_second"],
+            service,
+            "-" if over is None else f"{over:.3f}",
             r["orders_paid_more_than_once"],
             r["orders_paid_zero_times"],
+            r["second_pass_handled"],
             "yes" if r["exactly_once"] else "NO",
         ]
     ]
-    headers = ["due orders", "schedulers", "seconds", "orders/s", "paid twice", "not paid", "exactly once"]
+    headers = [
+        "due orders",
+        "schedulers",
+        "seconds",
+        "orders/s",
+        "service transfers/s (same run)",
+        "standing_orders_over_service_transfers",
+        "paid twice",
+        "not paid",
+        "second pass",
+        "exactly once",
+    ]
     return "## Standing orders\n\n" + markdown_table(headers, rows)
 
 

@@ -1,9 +1,11 @@
-"""Benchmark 3: BENCH_ORDERS standing orders due at once (50,000 by default to keep `make bench`
-near 20 minutes; the issue's 100,000 with BENCH_ORDERS=100000), executed by the registered scheduler
-job (`execute_standing_orders`, the one run_scheduler and Celery beat run) in BENCH_SCHEDULERS
-parallel processes on PostgreSQL. Reports orders/s and checks that each order was
-paid exactly once: one SUCCEEDED execution and one COMPLETED transfer per order, every order moved
-to its next month, a second pass finds nothing due, verify_ledger is clean.
+"""Benchmark 3: BENCH_ORDERS standing orders due at once (the issue's 100,000 by default), executed
+by the registered scheduler job (`execute_standing_orders`, the one run_scheduler and Celery beat
+run) in BENCH_SCHEDULERS parallel processes on PostgreSQL. Just before, in the same process tree,
+the service-layer transfer rate among the same funded users is measured (BENCH_CLIENTS processes
+for BENCH_SECONDS, as in bench.transfers), and the ratio `standing_orders_over_service_transfers`
+is reported (goal 3 of issue 12: at least 5). Checks that each order was paid exactly once: one
+SUCCEEDED execution and one COMPLETED transfer per order, every order moved to its next month, a
+second pass finds nothing due, verify_ledger is clean.
 
     python -m bench.standing_orders
 """
@@ -14,6 +16,8 @@ import time
 from bench.infra import db
 from bench.infra.knobs import Knobs
 from bench.infra.phase import emit, log, prepare, target_for
+from bench.infra.stats import ratio
+from bench.transfers import service_run
 
 DESCRIPTION = "Bench order"
 
@@ -82,19 +86,28 @@ def main() -> None:
     today = now.date()
     first_id = (StandingOrder.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     log(f"loading {knobs.orders:,} due standing orders")
+    started = time.monotonic()
     loaded = load_standing_orders(users=wallets, count=knobs.orders, today=today)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    log(f"executing them with {knobs.schedulers} scheduler process(es)")
+    load_seconds = time.monotonic() - started
+    log(f"service-layer transfers among the same users: {knobs.clients} clients for {knobs.seconds}s")
+    service = service_run(knobs, wallets)
+    log(f"  {service['per_second']} transfers/s; executing the orders with {knobs.schedulers} scheduler process(es)")
     handled, seconds = run_schedulers(knobs.schedulers, now)
     again, _ = run_schedulers(1, now)
+    orders_per_second = round(loaded / seconds, 1)
+    log(f"  {orders_per_second} orders/s")
     result = {
         "database": target.label,
         "orders_loaded": loaded,
+        "load_seconds": round(load_seconds, 1),
         "schedulers": knobs.schedulers,
         "handled_per_scheduler": handled,
         "seconds": round(seconds, 1),
-        "orders_per_second": round(loaded / seconds, 1),
+        "orders_per_second": orders_per_second,
+        "service_transfers": service,
+        "ratios": {"standing_orders_over_service_transfers": ratio(orders_per_second, service["per_second"])},
         "second_pass_handled": again[0],
         **exactly_once(first_id, today),
     }

@@ -26,7 +26,7 @@ class Knobs:
     history_hot: int = field(default_factory=lambda: env_int("BENCH_HISTORY_HOT", 100_000))
     history_samples: int = field(default_factory=lambda: env_int("BENCH_HISTORY_SAMPLES", 200))
     history_deep_offset: int = field(default_factory=lambda: env_int("BENCH_HISTORY_DEEP", 90_000))
-    orders: int = field(default_factory=lambda: env_int("BENCH_ORDERS", 50_000))
+    orders: int = field(default_factory=lambda: env_int("BENCH_ORDERS", 100_000))
     schedulers: int = field(default_factory=lambda: env_int("BENCH_SCHEDULERS", 2))
     group_members: int = field(default_factory=lambda: env_int("BENCH_GROUP_MEMBERS", 200))
     group_rounds: int = field(default_factory=lambda: env_int("BENCH_GROUP_ROUNDS", 5))

@@ -1,10 +1,14 @@
 """Standing orders: create, change, pause, resume, cancel, and execute the ones that are due.
 
-Executing is exactly once per period. Each order is handled in its own database transaction that
-locks the order row (SKIP LOCKED on PostgreSQL, so concurrent schedulers share the due orders
-instead of queueing on them) and, in that same transaction, pays through the ordinary transfer or
-group contribution service and records the period in StandingOrderExecution, whose unique
-(order, scheduled_for) constraint refuses a second payment of a period whatever happens.
+Executing is exactly once per period. Orders paying a user are handled in batches: one database
+transaction claims up to TRANSFER_BATCH due orders (SELECT ... FOR UPDATE SKIP LOCKED, so
+concurrent schedulers share the due orders instead of queueing on them), pays them all with one
+ledger call (`transactions_open_settled_many`: what each transfer stores is what `transfer_create`
+stores, and an order short of funds fails alone) and records each period in
+StandingOrderExecution, whose unique (order, scheduled_for) constraint refuses a second payment of a
+period whatever happens. Orders paying a group, and every order of a batch that failed unexpectedly,
+are handled one by one, each in its own transaction, through the group contribution or transfer
+service.
 """
 
 import logging
@@ -20,7 +24,8 @@ from comrade.core.errors import ApplicationError, NotFound, field_error
 from comrade.groups.models import PaymentGroups
 from comrade.groups.services import group_contribute
 from comrade.groups.services.common import ensure_accepting_contributions, require_member
-from comrade.ledger.models import TransactionToken
+from comrade.ledger.models import PaymentProfile, TransactionToken
+from comrade.ledger.services import Leg, lock_free_accounts, transactions_open_settled_many
 from comrade.standing_orders import notifications, schedule
 from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
 from comrade.transfers.services import transfer_create
@@ -30,6 +35,9 @@ Status = StandingOrder.Status
 Run = StandingOrderExecution.Status
 CATCH_UP_LATEST = "latest"
 BATCH_SIZE = 100
+TRANSFER_BATCH = 300
+RUN_FIELDS = ["executed_at", "status", "attempts", "transaction", "failure_reason", "updated_at"]
+ORDER_FIELDS = ["status", "status_reason", "is_active", "next_scheduled_for", "next_execution", "last_executed"]
 SCHEDULE_FIELDS = {"frequency", "start_date", "end_date"}
 PAYEE_FIELDS = {"recipient_id", "group_id"}
 ALL_FIELDS = SCHEDULE_FIELDS | PAYEE_FIELDS
@@ -261,23 +269,30 @@ def _due(now: datetime):
 def standing_orders_execute_due(*, now: datetime) -> int:
     """Execute every order due at `now`, one period per order per pass, until none is due (so
     missed periods are caught up under the 'all' policy). Returns how many periods were handled.
-    An order that raises an unexpected error is logged, rolled back alone and left for the next
-    run; safe to call from any number of schedulers at once."""
+    Orders paying a user are executed in batches (`_execute_transfer_batch`); orders paying a group
+    one by one. An order that raises an unexpected error is logged, rolled back alone and left for
+    the next run; safe to call from any number of schedulers at once."""
     handled, broken = 0, set()
     while True:
-        ids = list(
-            _due(now).exclude(pk__in=broken).order_by("next_execution", "pk").values_list("pk", flat=True)[:BATCH_SIZE]
-        )
-        progressed = 0
-        for pk in ids:
-            try:
-                progressed += _execute_one(pk, now)
-            except Exception:
-                logger.exception("standing order %s failed to execute; it is left for the next run", pk)
-                broken.add(pk)
+        progressed = _execute_transfer_batch(now, broken) + _execute_group_orders(now, broken)
         handled += progressed
         if not progressed:
             return handled
+
+
+def _execute_group_orders(now: datetime, broken: set[int]) -> int:
+    """Group contributions allocate dues and lock the group: each in its own transaction."""
+    due = _due(now).filter(group__isnull=False).exclude(pk__in=broken).order_by("next_execution", "pk")
+    return sum(_execute_isolated(pk, now, broken) for pk in due.values_list("pk", flat=True)[:BATCH_SIZE])
+
+
+def _execute_isolated(pk: int, now: datetime, broken: set[int]) -> int:
+    try:
+        return _execute_one(pk, now)
+    except Exception:
+        logger.exception("standing order %s failed to execute; it is left for the next run", pk)
+        broken.add(pk)
+        return 0
 
 
 def _execute_one(pk: int, now: datetime) -> int:
@@ -296,40 +311,42 @@ def _run_period(order: StandingOrder, now: datetime) -> None:
         logger.warning("standing order %s: period %s was already handled", order.pk, order.next_scheduled_for)
         _advance(order)
         return
-    if execution is None and settings.STANDING_ORDER_CATCH_UP == CATCH_UP_LATEST:
-        _skip_missed(order, now)
-    execution = execution or StandingOrderExecution(order=order, scheduled_for=order.next_scheduled_for)
-    execution.attempts += 1
-    execution.executed_at = now
+    execution = _attempt(order, execution, now)
     try:
         with transaction.atomic():
             txn = _pay(order)
     except ApplicationError as exc:
         _suspended(order, execution, exc.message)
         return
-    execution.transaction = txn
-    if txn.status == TransactionToken.Status.COMPLETED:
-        _succeeded(order, execution, now)
-    else:
-        _failed(order, execution, txn.failure_reason, now)
+    _outcome(order, execution, txn, now)
+    execution.save()
+    order.save()
+
+
+def _attempt(order: StandingOrder, execution: StandingOrderExecution | None, now: datetime) -> StandingOrderExecution:
+    """The execution row of the order's period, counting this attempt (a new one, or the FAILED
+    one being retried); under the 'latest' catch-up policy the periods missed before are skipped."""
+    if execution is None and settings.STANDING_ORDER_CATCH_UP == CATCH_UP_LATEST:
+        _skip_missed(order, now)
+    execution = execution or StandingOrderExecution(order=order, scheduled_for=order.next_scheduled_for)
+    execution.attempts += 1
+    execution.executed_at = now
+    return execution
+
+
+def _terms(order: StandingOrder) -> dict:
+    return {
+        "description": order.description or f"Standing order #{order.pk}",
+        "metadata": {"standing_order_id": order.pk, "scheduled_for": order.next_scheduled_for.isoformat()},
+    }
 
 
 def _pay(order: StandingOrder) -> TransactionToken:
     if not order.user.is_active:
         raise ApplicationError("owner_inactive", "The owner's account is no longer active.")
-    metadata = {"standing_order_id": order.pk, "scheduled_for": order.next_scheduled_for.isoformat()}
-    description = order.description or f"Standing order #{order.pk}"
     if order.group_id is not None:
-        return group_contribute(
-            group=order.group, user=order.user, amount=order.amount, description=description, metadata=metadata
-        )
-    return transfer_create(
-        sender=order.user,
-        receiver_id=order.recipient_id,
-        amount=order.amount,
-        description=description,
-        metadata=metadata,
-    )
+        return group_contribute(group=order.group, user=order.user, amount=order.amount, **_terms(order))
+    return transfer_create(sender=order.user, receiver_id=order.recipient_id, amount=order.amount, **_terms(order))
 
 
 def _skip_missed(order: StandingOrder, now: datetime) -> None:
@@ -350,27 +367,25 @@ def _skip_missed(order: StandingOrder, now: datetime) -> None:
     order.next_scheduled_for = latest
 
 
-def _succeeded(order: StandingOrder, execution: StandingOrderExecution, now: datetime) -> None:
-    execution.status, execution.failure_reason = Run.SUCCEEDED, ""
-    execution.save()
-    order.last_executed = now
-    _advance(order)
-
-
-def _failed(order: StandingOrder, execution: StandingOrderExecution, reason: str, now: datetime) -> None:
-    """Insufficient funds: retry the same period later, and after the last retry skip it."""
-    execution.failure_reason = reason[:255]
+def _outcome(order: StandingOrder, execution: StandingOrderExecution, txn: TransactionToken, now: datetime) -> None:
+    """Record the payment's outcome on the order and its execution, in memory (the caller saves
+    them). Paid: the order moves to its next period. Insufficient funds: the same period is retried
+    later, and after the last retry it is skipped."""
+    execution.transaction = txn
+    if txn.status == TransactionToken.Status.COMPLETED:
+        execution.status, execution.failure_reason = Run.SUCCEEDED, ""
+        order.last_executed = now
+        _schedule_next(order)
+        return
+    execution.failure_reason = txn.failure_reason[:255]
     if execution.attempts > settings.STANDING_ORDER_MAX_RETRIES:
         execution.status = Run.SKIPPED
-        execution.failure_reason = f"Skipped after {execution.attempts} attempts: {reason}"[:255]
-        execution.save()
+        execution.failure_reason = f"Skipped after {execution.attempts} attempts: {txn.failure_reason}"[:255]
         notifications.period_skipped(execution)
-        _advance(order)
+        _schedule_next(order)
         return
     execution.status = Run.FAILED
-    execution.save()
     order.next_execution = now + timedelta(minutes=settings.STANDING_ORDER_RETRY_MINUTES)
-    order.save(update_fields=["next_execution", "updated_at"])
     if execution.attempts == 1:
         notifications.payment_failed(execution, retry_at=order.next_execution)
 
@@ -385,6 +400,146 @@ def _suspended(order: StandingOrder, execution: StandingOrderExecution, reason: 
     notifications.order_suspended(order, execution)
 
 
-def _advance(order: StandingOrder) -> None:
+def _schedule_next(order: StandingOrder) -> None:
     _schedule_from(order, order.next_scheduled_for + timedelta(days=1))
+
+
+def _advance(order: StandingOrder) -> None:
+    _schedule_next(order)
     order.save()
+
+
+# --- executing in batches ----------------------------------------------------------------------
+
+
+def _execute_transfer_batch(now: datetime, broken: set[int]) -> int:
+    """Claim up to TRANSFER_BATCH due orders that pay a user (SKIP LOCKED: other schedulers claim
+    the next ones) and execute them in one database transaction. If anything unexpected fails,
+    the batch is rolled back and its orders are executed one by one, so one broken order is
+    isolated and logged and its neighbours are paid."""
+    claimed: list[int] = []
+    try:
+        with transaction.atomic():
+            orders = _claim(now, broken)
+            claimed = [order.pk for order in orders]
+            return _run_batch(orders, now) if orders else 0
+    except Exception:
+        if not claimed:
+            raise
+        logger.exception("a batch of %s standing orders failed; executing them one by one", len(claimed))
+        return sum(_execute_isolated(pk, now, broken) for pk in claimed)
+
+
+def _claim(now: datetime, broken: set[int]) -> list[StandingOrder]:
+    due = _due(now).filter(group__isnull=True).exclude(pk__in=broken).order_by("next_execution", "pk")
+    locked = due.select_for_update(skip_locked=True, of=("self",)).select_related("user", "recipient")
+    return list(locked[:TRANSFER_BATCH])
+
+
+def _run_batch(orders: list[StandingOrder], now: datetime) -> int:
+    """The per-order checks as `_run_period` makes them, then every payment in one ledger call,
+    then the executions and the orders written in bulk; returns how many orders were handled (the
+    `_busy` ones are left for the next claim). An order whose payer or payee cannot be paid takes
+    `_run_period` (it is suspended with the transfer service's own reason)."""
+    runs = _open_runs(orders)
+    wallets = _active_wallets(orders)
+    busy = _busy(orders, wallets)
+    payable = []
+    for order in orders:
+        if order.pk in busy:
+            continue
+        execution = runs.get((order.pk, order.next_scheduled_for))
+        if execution is not None and execution.status != Run.FAILED:
+            logger.warning("standing order %s: period %s was already handled", order.pk, order.next_scheduled_for)
+            _advance(order)
+        elif not _payable(order, wallets):
+            _run_period(order, now)
+        else:
+            payable.append((order, _attempt(order, execution, now)))
+    txns = transactions_open_settled_many([_transfer(order, wallets) for order, _ in payable])
+    for (order, execution), txn in zip(payable, txns, strict=True):
+        _outcome(order, execution, txn, now)
+    _save_runs([execution for _, execution in payable])
+    _save_orders([order for order, _ in payable])
+    return len(orders) - len(busy)
+
+
+def _busy(orders: list[StandingOrder], wallets: dict[int, int]) -> set[int]:
+    """The orders whose payer's or payee's account another database transaction holds right now
+    (another scheduler's batch, a transfer). They are left untouched and due, for the next claim,
+    so that two schedulers whose batches share an account do not queue behind each other. If that
+    is every order of the batch, the accounts just locked are released and none is left: the batch
+    then waits for its locks in primary-key order, so every batch makes progress."""
+    accounts = {
+        order: (wallets[order.user_id], wallets[order.recipient_id]) for order in orders if _payable(order, wallets)
+    }
+    with transaction.atomic():
+        free = lock_free_accounts(a for pair in accounts.values() for a in pair)
+        busy = {order.pk for order, pair in accounts.items() if not set(pair) <= free}
+        if len(busy) == len(orders):
+            transaction.set_rollback(True)  # releases the row locks taken in this savepoint
+            return set()
+    return busy
+
+
+def _open_runs(orders: list[StandingOrder]) -> dict[tuple[int, date], StandingOrderExecution]:
+    """The execution rows already recorded for the orders' current periods (FAILED ones being retried)."""
+    by_pk = {order.pk: order for order in orders}
+    days = {order.next_scheduled_for for order in orders}
+    found = {}
+    for execution in StandingOrderExecution.objects.filter(order_id__in=by_pk, scheduled_for__in=days):
+        execution.order = by_pk[execution.order_id]
+        found[(execution.order_id, execution.scheduled_for)] = execution
+    return found
+
+
+def _active_wallets(orders: list[StandingOrder]) -> dict[int, int]:
+    """The wallet account of every active payer and payee of the orders, by user id."""
+    users = {order.user_id for order in orders} | {order.recipient_id for order in orders}
+    return dict(
+        PaymentProfile.objects.filter(user_id__in=users, user__is_active=True).values_list("user_id", "account_id")
+    )
+
+
+def _payable(order: StandingOrder, wallets: dict[int, int]) -> bool:
+    return (
+        order.user.is_active
+        and order.user_id in wallets
+        and order.recipient_id in wallets
+        and order.recipient_id != order.user_id
+    )
+
+
+def _transfer(order: StandingOrder, wallets: dict[int, int]) -> tuple[list[Leg], dict]:
+    """The legs and fields of the transfer `transfer_create` would make for the order."""
+    legs = [Leg(wallets[order.user_id], -order.amount), Leg(wallets[order.recipient_id], order.amount)]
+    return legs, {
+        "sender": order.user,
+        "receiver_id": order.recipient_id,
+        "amount": order.amount,
+        "transaction_type": TransactionToken.Type.TRANSFER,
+        "payment_method": TransactionToken.PaymentMethod.INTERNAL,
+        **_terms(order),
+    }
+
+
+def _save_runs(executions: list[StandingOrderExecution]) -> None:
+    stamp = timezone.now()
+    for execution in executions:
+        execution.updated_at = stamp
+    retried = [e for e in executions if e.pk is not None]
+    StandingOrderExecution.objects.bulk_create([e for e in executions if e.pk is None])
+    if retried:
+        StandingOrderExecution.objects.bulk_update(retried, RUN_FIELDS)
+
+
+def _save_orders(orders: list[StandingOrder]) -> None:
+    """One UPDATE per distinct outcome (orders due at the same time mostly share their next period)."""
+    same: dict[tuple, list[int]] = {}
+    for order in orders:
+        same.setdefault(tuple(getattr(order, name) for name in ORDER_FIELDS), []).append(order.pk)
+    stamp = timezone.now()
+    for values, pks in same.items():
+        StandingOrder.objects.filter(pk__in=pks).update(
+            updated_at=stamp, **dict(zip(ORDER_FIELDS, values, strict=True))
+        )
