@@ -121,26 +121,13 @@ def _money(value) -> Decimal:
 
 def _apply(txn: TransactionToken, accounts: dict[int, LedgerAccount], legs: Sequence[Leg]) -> list[LedgerEntry]:
     """Move the locked accounts by the legs: one UPDATE for every cache, one INSERT for the entries."""
-    entries = []
-    for leg in legs:
-        account = accounts[leg.account_id]
-        account.balance += leg.amount
-        if leg.amount > 0:
-            account.total_in += leg.amount
-        else:
-            account.total_out -= leg.amount
-        entries.append(LedgerEntry(transaction=txn, account=account, amount=leg.amount, balance_after=account.balance))
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(accounts))
-    params = [v for a in accounts.values() for v in (a.pk, a.balance, a.total_in, a.total_out)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE ledger_ledgeraccount SET balance = v.column2, total_in = v.column3, total_out = v.column4"
-            f" FROM (VALUES {values}) AS v WHERE ledger_ledgeraccount.id = v.column1",
-            params,
-        )
-        if cursor.rowcount != len(accounts):
-            raise RuntimeError(f"updated {cursor.rowcount} of {len(accounts)} ledger accounts for {txn.token}")
-    return LedgerEntry.objects.bulk_create(entries)
+    moved: dict[int, LedgerAccount] = {}
+    move = _move_running(accounts, legs, moved)
+    _write_caches(list(moved.values()))
+    return LedgerEntry.objects.bulk_create(
+        LedgerEntry(transaction=txn, account_id=account_id, amount=amount, balance_after=after)
+        for account_id, amount, after in move
+    )
 
 
 def _check_balanced(legs: Sequence[Leg], what: str) -> None:
@@ -297,16 +284,9 @@ def _jsonable(value):
 
 
 def _trail(txn: TransactionToken) -> list[TransactionStatusChange]:
-    """The audit trail of a transaction opened and settled at once: every status it went through."""
-    path = [Status.PENDING, *([Status.FAILED] if txn.status == Status.FAILED else SETTLED)]
     return [
-        TransactionStatusChange(
-            transaction=txn,
-            from_status=old,
-            to_status=new,
-            reason=txn.failure_reason if new == Status.FAILED else "",
-        )
-        for old, new in zip(["", *path], path, strict=False)
+        TransactionStatusChange(transaction=txn, from_status=old, to_status=new, reason=reason)
+        for old, new, reason in _trail_steps(txn)
     ]
 
 
@@ -400,7 +380,7 @@ def transactions_open_settled_many(items: Sequence[tuple[Sequence[Leg], dict]]) 
     _insert_rows(
         "ledger_transactionstatuschange",
         ["transaction_id", "from_status", "to_status", "reason", "created_at"],
-        [(txn.pk, *step, stamp) for txn in txns for step in _trail(txn)],
+        [(txn.pk, *step, stamp) for txn in txns for step in _trail_steps(txn)],
     )
     _insert_rows(
         "ledger_ledgerentry",
@@ -439,11 +419,10 @@ def _insert_transactions(txns: list[TransactionToken]) -> None:
         txn.save(force_insert=True)
 
 
-def _trail(txn: TransactionToken) -> list[tuple[str, str, str]]:
-    """The audit trail of a new transaction as `transaction_open_settled` writes it: PENDING, then
-    AUTHORIZED, VERIFIED, COMPLETED, or FAILED with the reason, as (from, to, reason)."""
-    path = [Status.FAILED] if txn.status == Status.FAILED else [Status.AUTHORIZED, Status.VERIFIED, Status.COMPLETED]
-    steps = [Status.PENDING, *path]
+def _trail_steps(txn: TransactionToken) -> list[tuple[str, str, str]]:
+    """The audit trail of a transaction opened and settled at once: PENDING, then AUTHORIZED,
+    VERIFIED, COMPLETED, or FAILED with the reason, as (from, to, reason)."""
+    steps = [Status.PENDING, *([Status.FAILED] if txn.status == Status.FAILED else SETTLED)]
     return [
         (old, new, txn.failure_reason if new == Status.FAILED else "")
         for old, new in zip(["", *steps], steps, strict=False)
