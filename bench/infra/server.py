@@ -31,6 +31,7 @@ class Server:
     def start(self, timeout: float = 60) -> "Server":
         command = [GUNICORN, "bench.infra.wsgi", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}"]
         command += ["--timeout", "120", "--graceful-timeout", "10", "--error-logfile", "-"]
+        command += os.environ.get("BENCH_GUNICORN_ARGS", "").split()  # e.g. "--worker-class gthread --threads 4"
         log = self.log_path.open("a")
         self.proc = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
