@@ -1,11 +1,16 @@
 """Buying products and paying for payment items.
 
 Money goes from the buyer's wallet (or an external provider, or a purchase group's pot) to the
-platform's `revenue:sales` account as one PURCHASE transaction, and a Purchase row records who
+platform's sales revenue as one PURCHASE transaction, and a Purchase row records who
 bought what, how many, at which price, and the transaction. The tier's purchase limits are
 checked before anything is written; insufficient funds leave a FAILED transaction and no
 Purchase. An external payment writes its Purchase when the provider's money settles
 (`purchase_settled`, registered with comrade.core.settlement).
+
+Sales revenue is sharded (`ledger.services.revenue_account`): each payer's money goes to the shard
+of its own account (wallet or pot), so purchases by different people lock different rows. What is
+bought is locked FOR SHARE, not FOR UPDATE: concurrent buyers of one product do not wait on each
+other, while an edit or delete of the product still waits for them (products have no stock).
 """
 
 from dataclasses import dataclass
@@ -13,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from comrade import limits
@@ -23,7 +28,7 @@ from comrade.core import settlement
 from comrade.core.errors import field_error
 from comrade.ledger.models import LedgerAccount, TransactionToken, default_currency
 from comrade.ledger.selectors import balance_of
-from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
+from comrade.ledger.services import Leg, lock_accounts, revenue_account, settle, transaction_open, wallet_account_id
 
 MAX_QUANTITY = 100
 Type = TransactionToken.Type
@@ -62,8 +67,12 @@ class PurchaseOutcome:
     purchase: Purchase | None
 
 
-def sales_account() -> LedgerAccount:
-    return system_account(LedgerAccount.Kind.REVENUE, "sales", allow_negative=False)
+SALES = "sales"
+
+
+def sales_account(*, payer_account_id: int) -> LedgerAccount:
+    """The sales revenue shard that the payer's account (wallet or group pot) pays into."""
+    return revenue_account(SALES, payer_account_id=payer_account_id)
 
 
 def product_purchase(
@@ -160,7 +169,7 @@ def product_purchase_from_pot(
             group=group,
             admin=admin,
             amount=order.total,
-            credit_account_id=sales_account().pk,
+            credit_account_id=sales_account(payer_account_id=group.pot_id).pk,
             transaction_type=Type.PURCHASE,
             description=order.description,
             metadata={**order.metadata(), "group_id": group.pk},
@@ -282,13 +291,24 @@ def _check_limits(order: Order) -> None:
 
 def _lock_target(order: Order) -> None:
     if order.product is not None:
-        product = Product.objects.select_for_update(no_key=True).filter(pk=order.product.pk).first()
-        if product is None or not product.is_available:
+        if not _share_locked(Product, order.product.pk, "is_available"):
             raise field_error("product", "This product is not available.", code="product_unavailable")
         return
-    item = PaymentItem.objects.select_for_update(no_key=True).filter(pk=order.payment_item.pk).first()
-    if item is None or not item.is_active:
+    if not _share_locked(PaymentItem, order.payment_item.pk, "is_active"):
         raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
+
+
+def _share_locked(model: type, pk: int, flag: str) -> bool:
+    """Whether the row exists with `flag` set, read under FOR SHARE on PostgreSQL (Django's ORM
+    has no FOR SHARE): buyers share the lock, so one popular product is no queue, while an UPDATE
+    (withdrawing it) or DELETE waits until the purchases holding it commit. On SQLite the
+    database's single writer lock already orders them."""
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    table, column = model._meta.db_table, model._meta.get_field(flag).column
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s{lock}", [pk])
+        row = cursor.fetchone()
+    return row is not None and bool(row[0])
 
 
 def _count_and_check(order: Order) -> None:
@@ -312,7 +332,8 @@ def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOu
 def _checkout_wallet(order: Order) -> PurchaseOutcome:
     with transaction.atomic():
         _check_limits(order)
-        revenue, wallet = sales_account().pk, wallet_account_id(order.buyer)
+        wallet = wallet_account_id(order.buyer)
+        revenue = sales_account(payer_account_id=wallet).pk
         lock_accounts([wallet, revenue])
         txn = transaction_open(
             sender=order.buyer,
@@ -338,7 +359,7 @@ def _checkout_external(order: Order, *, provider: str) -> PurchaseOutcome:
         amount=order.total,
         provider=provider,
         transaction_type=Type.PURCHASE,
-        credit_account_id=sales_account().pk,
+        credit_account_id=sales_account(payer_account_id=wallet_account_id(order.buyer)).pk,
         description=order.description,
         metadata=order.metadata(),
     )
