@@ -89,10 +89,11 @@ def check_group_members(group_admin, *, member_count: int) -> None:
         )
 
 
-def check_purchase(user, *, amount: Decimal, purchases_this_month: int) -> None:
+def check_purchase(user, *, amount: Decimal, purchases_this_month: int, tier: Tier | None = None) -> None:
     """`amount` is the whole purchase (price x quantity); `purchases_this_month` counts the
-    user's purchases in the rolling 30 days before this one."""
-    tier = tier_of(user)
+    user's purchases in the rolling 30 days before this one. `tier` is the user's, when the
+    caller has read it already."""
+    tier = tier or tier_of(user)
     if tier.max_purchase_amount is not None and amount > tier.max_purchase_amount:
         _refuse(
             "purchase_amount_limit",

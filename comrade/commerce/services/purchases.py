@@ -28,7 +28,7 @@ from comrade.core import settlement
 from comrade.core.errors import field_error
 from comrade.ledger.models import LedgerAccount, TransactionToken, default_currency
 from comrade.ledger.selectors import balance_of
-from comrade.ledger.services import Leg, lock_accounts, revenue_account, settle, transaction_open, wallet_account_id
+from comrade.ledger.services import Leg, revenue_account, transaction_open_settled, wallet_account_id
 
 MAX_QUANTITY = 100
 Type = TransactionToken.Type
@@ -312,8 +312,12 @@ def _share_locked(model: type, pk: int, flag: str) -> bool:
 
 
 def _count_and_check(order: Order) -> None:
-    count = purchases_in_rolling_month(order.buyer, now=timezone.now())
-    limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count)
+    """The tier's limits; the purchases of the rolling month are counted only when the tier
+    limits their number (two counts saved on every purchase of an unlimited tier)."""
+    tier = limits.tier_of(order.buyer)
+    counted = tier.max_purchases_per_month is not None
+    count = purchases_in_rolling_month(order.buyer, now=timezone.now()) if counted else 0
+    limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count, tier=tier)
 
 
 def _lock_buyer(buyer) -> None:
@@ -334,8 +338,8 @@ def _checkout_wallet(order: Order) -> PurchaseOutcome:
         _check_limits(order)
         wallet = wallet_account_id(order.buyer)
         revenue = sales_account(payer_account_id=wallet).pk
-        lock_accounts([wallet, revenue])
-        txn = transaction_open(
+        txn = transaction_open_settled(
+            legs=[Leg(wallet, -order.total), Leg(revenue, order.total)],
             sender=order.buyer,
             amount=order.total,
             transaction_type=Type.PURCHASE,
@@ -343,7 +347,6 @@ def _checkout_wallet(order: Order) -> PurchaseOutcome:
             description=order.description,
             metadata=order.metadata(),
         )
-        txn = settle(txn, [Leg(wallet, -order.total), Leg(revenue, order.total)])
         return _recorded(order, txn)
 
 
