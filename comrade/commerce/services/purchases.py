@@ -26,7 +26,7 @@ from comrade.commerce.models import PaymentItem, Product, Purchase
 from comrade.commerce.selectors import purchases_in_rolling_month
 from comrade.core import settlement
 from comrade.core.errors import field_error
-from comrade.ledger.models import LedgerAccount, TransactionToken, default_currency
+from comrade.ledger.models import LedgerAccount, PaymentProfile, TransactionToken, default_currency
 from comrade.ledger.selectors import balance_of
 from comrade.ledger.services import Leg, revenue_account, transaction_open_settled, wallet_account_id
 
@@ -279,14 +279,15 @@ def _order(*, buyer, quantity: int, unit_price: Decimal, **target) -> Order:
     return order
 
 
-def _check_limits(order: Order) -> None:
+def _check_limits(order: Order) -> int | None:
     """Call inside the transaction that writes the purchase (or opens its external payment): the
     buyer's row is locked first, so two purchases by one buyer cannot both see the last free
     slot, and the count includes external purchase payments still in flight. Then what is bought
     is locked, so it cannot be deleted or withdrawn while the purchase is written."""
-    _lock_buyer(order.buyer)
+    wallet = _lock_buyer(order.buyer)
     _lock_target(order)
     _count_and_check(order)
+    return wallet
 
 
 def _lock_target(order: Order) -> None:
@@ -320,11 +321,23 @@ def _count_and_check(order: Order) -> None:
     limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count, tier=tier)
 
 
-def _lock_buyer(buyer) -> None:
+def _lock_buyer(buyer) -> int | None:
     """Every purchase route locks the buyer's user row before anything else (a group, ledger
     accounts). FOR NO KEY UPDATE still lets other transactions insert rows that point at the user
-    (a transfer to them), so it cannot deadlock with those."""
-    get_user_model().objects.select_for_update(no_key=True).values_list("pk", flat=True).get(pk=buyer.pk)
+    (a transfer to them), so it cannot deadlock with those. Returns the buyer's wallet account id,
+    read in the same statement (None without a wallet); only the user row is locked."""
+    user_model = get_user_model()
+    lock = " FOR NO KEY UPDATE OF u" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.account_id FROM {user_model._meta.db_table} u"
+            f" LEFT JOIN {PaymentProfile._meta.db_table} p ON p.user_id = u.id WHERE u.id = %s{lock}",
+            [buyer.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise user_model.DoesNotExist(f"No user {buyer.pk}.")
+    return row[0]
 
 
 def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOutcome:
@@ -335,8 +348,7 @@ def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOu
 
 def _checkout_wallet(order: Order) -> PurchaseOutcome:
     with transaction.atomic():
-        _check_limits(order)
-        wallet = wallet_account_id(order.buyer)
+        wallet = _check_limits(order) or wallet_account_id(order.buyer)
         revenue = sales_account(payer_account_id=wallet).pk
         txn = transaction_open_settled(
             legs=[Leg(wallet, -order.total), Leg(revenue, order.total)],
