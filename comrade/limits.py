@@ -50,8 +50,13 @@ def tiers() -> dict[str, Tier]:
 
 def tier_of(user) -> Tier:
     """The tier of the user's ACTIVE subscription, BASIC without one."""
+    return tier_named(active_tier_name(user))
+
+
+def tier_named(name: str | None) -> Tier:
+    """The tier of an ACTIVE subscription's type (BASIC for None or an unknown name)."""
     known = tiers()
-    return known.get(active_tier_name(user), known[DEFAULT_TIER])
+    return known.get(name or DEFAULT_TIER, known[DEFAULT_TIER])
 
 
 def active_tier_name(user) -> str:

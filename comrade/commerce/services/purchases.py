@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from comrade import limits
-from comrade.commerce.models import PaymentItem, Product, Purchase
+from comrade.commerce.models import PaymentItem, Product, Purchase, UserSubscription
 from comrade.commerce.selectors import purchases_in_rolling_month
 from comrade.core import settlement
 from comrade.core.errors import field_error
@@ -283,11 +283,12 @@ def _check_limits(order: Order) -> int | None:
     """Call inside the transaction that writes the purchase (or opens its external payment): the
     buyer's row is locked first, so two purchases by one buyer cannot both see the last free
     slot, and the count includes external purchase payments still in flight. Then what is bought
-    is locked, so it cannot be deleted or withdrawn while the purchase is written."""
-    wallet = _lock_buyer(order.buyer)
+    is locked, so it cannot be deleted or withdrawn while the purchase is written. Returns the
+    buyer's wallet account id (None without a wallet)."""
+    buyer = _lock_buyer(order.buyer)
     _lock_target(order)
-    _count_and_check(order)
-    return wallet
+    _count_and_check(order, tier=limits.tier_named(buyer.subscription_type))
+    return buyer.wallet_account_id
 
 
 def _lock_target(order: Order) -> None:
@@ -312,32 +313,41 @@ def _share_locked(model: type, pk: int, flag: str) -> bool:
     return row is not None and bool(row[0])
 
 
-def _count_and_check(order: Order) -> None:
+def _count_and_check(order: Order, *, tier: limits.Tier | None = None) -> None:
     """The tier's limits; the purchases of the rolling month are counted only when the tier
     limits their number (two counts saved on every purchase of an unlimited tier)."""
-    tier = limits.tier_of(order.buyer)
+    tier = tier or limits.tier_of(order.buyer)
     counted = tier.max_purchases_per_month is not None
     count = purchases_in_rolling_month(order.buyer, now=timezone.now()) if counted else 0
     limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count, tier=tier)
 
 
-def _lock_buyer(buyer) -> int | None:
+@dataclass(frozen=True)
+class _LockedBuyer:
+    wallet_account_id: int | None
+    subscription_type: str | None  # of the ACTIVE subscription; None is the default tier
+
+
+def _lock_buyer(buyer) -> _LockedBuyer:
     """Every purchase route locks the buyer's user row before anything else (a group, ledger
     accounts). FOR NO KEY UPDATE still lets other transactions insert rows that point at the user
-    (a transfer to them), so it cannot deadlock with those. Returns the buyer's wallet account id,
-    read in the same statement (None without a wallet); only the user row is locked."""
+    (a transfer to them), so it cannot deadlock with those. The same statement reads the buyer's
+    wallet and tier (at most one ACTIVE subscription: a partial unique index); only the user row
+    is locked."""
     user_model = get_user_model()
     lock = " FOR NO KEY UPDATE OF u" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT p.account_id FROM {user_model._meta.db_table} u"
-            f" LEFT JOIN {PaymentProfile._meta.db_table} p ON p.user_id = u.id WHERE u.id = %s{lock}",
-            [buyer.pk],
+            f"SELECT p.account_id, s.subscription_type FROM {user_model._meta.db_table} u"
+            f" LEFT JOIN {PaymentProfile._meta.db_table} p ON p.user_id = u.id"
+            f" LEFT JOIN {UserSubscription._meta.db_table} s ON s.user_id = u.id AND s.status = %s"
+            f" WHERE u.id = %s{lock}",
+            [UserSubscription.Status.ACTIVE, buyer.pk],
         )
         row = cursor.fetchone()
     if row is None:
         raise user_model.DoesNotExist(f"No user {buyer.pk}.")
-    return row[0]
+    return _LockedBuyer(wallet_account_id=row[0], subscription_type=row[1])
 
 
 def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOutcome:
