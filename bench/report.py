@@ -23,7 +23,14 @@ def markdown(document: dict) -> str:
         f" gunicorn workers {knobs['workers']}, {knobs['seconds']}s per measurement"
         f" after {knobs['warmup']}s warm-up.\n",
     ]
-    parts += [_transfers(found), _history(found), _standing_orders(found), _group_pot(found), _ledger(found)]
+    parts += [
+        _transfers(found),
+        _history(found),
+        _standing_orders(found),
+        _group_pot(found),
+        _purchases(found),
+        _ledger(found),
+    ]
     if document["violations"]:
         parts.append("## Violations\n\n" + "\n".join(f"- {v}" for v in document["violations"]) + "\n")
     return "\n".join(p for p in parts if p)
@@ -121,7 +128,7 @@ def _group_pot(found: dict) -> str:
     c = r["contributions"]
     rows = [
         [
-            r["members"],
+            f"hot: {r['members']} members, one pot",
             c["ops"],
             c["errors"],
             c["per_second"],
@@ -131,8 +138,51 @@ def _group_pot(found: dict) -> str:
             "yes" if r["pot_equals_sum"] else "NO",
         ]
     ]
-    headers = ["members", "contributions", "refused", "per second", "p50 ms", "p99 ms", "pot", "pot == sum"]
-    return "## Hot group pot\n\n" + markdown_table(headers, rows)
+    uniform = r.get("uniform")
+    if uniform:
+        u = uniform["contributions"]
+        rows.append(
+            [
+                f"uniform: {uniform['pots']} pots, one per member",
+                u["ops"],
+                u["errors"],
+                u["per_second"],
+                u["p50_ms"],
+                u["p99_ms"],
+                uniform["sum_of_pots"],
+                "yes" if uniform["pots_equal_sums"] else "NO",
+            ]
+        )
+    headers = ["contributions to", "contributions", "refused", "per second", "p50 ms", "p99 ms", "pot", "pot == sum"]
+    table = "## Hot group pot\n\n" + markdown_table(headers, rows)
+    return table + _ratio_table(r)
+
+
+def _purchases(found: dict) -> str:
+    r = found.get("purchases")
+    if not r or r.get("crashed"):
+        return ""
+    labels = [
+        ("transfers", "service-layer transfers among the same users"),
+        ("purchases", f"wallet purchases, revenue in {r['revenue_shards']} shards"),
+        ("purchases_one_revenue_account", "wallet purchases, one revenue account"),
+    ]
+    rows = [
+        [label, r[key]["per_second"], r[key]["p50_ms"], r[key]["p99_ms"], r[key]["errors"]]
+        for key, label in labels
+        if key in r
+    ]
+    head = (
+        f"## Purchases (no platform-wide hot spot)\n\n{r['clients']} clients, random users among"
+        f" {r['users']:,}; sales revenue rose by the sum of the purchases:"
+        f" {'yes' if r['revenue_equals_purchases'] else 'NO'}.\n\n"
+    )
+    return head + markdown_table(["operation", "per second", "p50 ms", "p99 ms", "errors"], rows) + _ratio_table(r)
+
+
+def _ratio_table(result: dict) -> str:
+    rows = [[name, f"{value:.3f}"] for name, value in result.get("ratios", {}).items()]
+    return "\n" + markdown_table(["ratio", "value"], rows) if rows else ""
 
 
 def _ledger(found: dict) -> str:

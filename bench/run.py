@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in its own process on fresh databases, then one JSON document and
 one markdown table under bench/results/. Exits non-zero if a benchmark crashed or an invariant
-(verify_ledger, exactly-once, pot == sum) failed; timings are reported, never asserted.
+(verify_ledger, exactly-once, pot == sum, revenue == purchases) failed; timings are reported, never asserted.
 
     python -m bench.run          # BENCH_ONLY=transfers,history,... to run some of them
 """
@@ -24,6 +24,7 @@ PHASES = [
     ("history", "history", ["bench.history"]),
     ("standing_orders", "standing_orders", ["bench.standing_orders"]),
     ("group_pot", "group_pot", ["bench.group_pot"]),
+    ("purchases", "purchases", ["bench.purchases"]),
 ]
 
 
@@ -55,6 +56,10 @@ def violations(found: dict) -> list[str]:
             problems.append(f"{key}: standing orders not executed exactly once")
         if result.get("pot_equals_sum") is False:
             problems.append(f"{key}: the pot does not equal the sum of the contributions")
+        if result.get("uniform", {}).get("pots_equal_sums") is False:
+            problems.append(f"{key}: a uniform pot does not equal the sum of its contributions")
+        if result.get("revenue_equals_purchases") is False:
+            problems.append(f"{key}: sales revenue did not rise by the sum of the purchases")
     return problems
 
 

@@ -50,8 +50,13 @@ def tiers() -> dict[str, Tier]:
 
 def tier_of(user) -> Tier:
     """The tier of the user's ACTIVE subscription, BASIC without one."""
+    return tier_named(active_tier_name(user))
+
+
+def tier_named(name: str | None) -> Tier:
+    """The tier of an ACTIVE subscription's type (BASIC for None or an unknown name)."""
     known = tiers()
-    return known.get(active_tier_name(user), known[DEFAULT_TIER])
+    return known.get(name or DEFAULT_TIER, known[DEFAULT_TIER])
 
 
 def active_tier_name(user) -> str:
@@ -89,10 +94,11 @@ def check_group_members(group_admin, *, member_count: int) -> None:
         )
 
 
-def check_purchase(user, *, amount: Decimal, purchases_this_month: int) -> None:
+def check_purchase(user, *, amount: Decimal, purchases_this_month: int, tier: Tier | None = None) -> None:
     """`amount` is the whole purchase (price x quantity); `purchases_this_month` counts the
-    user's purchases in the rolling 30 days before this one."""
-    tier = tier_of(user)
+    user's purchases in the rolling 30 days before this one. `tier` is the user's, when the
+    caller has read it already."""
+    tier = tier or tier_of(user)
     if tier.max_purchase_amount is not None and amount > tier.max_purchase_amount:
         _refuse(
             "purchase_amount_limit",

@@ -203,6 +203,13 @@ SPECTACULAR_SETTINGS = {
 # Money
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "USD")
 MAX_TRANSACTION_AMOUNT = env_decimal("MAX_TRANSACTION_AMOUNT", "1000000.00")
+# Revenue is credited to one of this many accounts per stream (revenue:sales, revenue:sales:1, ...),
+# chosen by the payer's account, so that purchases by different people do not queue on one row.
+# 1 puts everything on revenue:sales / revenue:subscriptions as before. Money stays in the shard it
+# was paid into when this changes: readers sum every shard and refunds debit the sale's own shard.
+LEDGER_REVENUE_SHARDS = env_int("LEDGER_REVENUE_SHARDS", 16)
+if LEDGER_REVENUE_SHARDS < 1:
+    raise ImproperlyConfigured("LEDGER_REVENUE_SHARDS must be at least 1.")
 
 # HTTPS protections: on whenever DEBUG is off; each is turned off only by its own variable.
 # The proxy header is trusted only behind a proxy that sets it and strips it from clients (README).

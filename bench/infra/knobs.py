@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from config.env import env_int, env_list, env_str
 
-ALL_BENCHMARKS = ["transfers", "history", "standing_orders", "group_pot"]
+ALL_BENCHMARKS = ["transfers", "history", "standing_orders", "group_pot", "purchases"]
 
 
 def _default_workers() -> int:

@@ -1,6 +1,8 @@
-from django.db.models import Q, QuerySet
+from decimal import Decimal
 
-from comrade.ledger.models import PaymentProfile, TransactionToken
+from django.db.models import Q, QuerySet, Sum
+
+from comrade.ledger.models import LedgerAccount, PaymentProfile, TransactionToken
 
 
 def profile_for(user) -> PaymentProfile:
@@ -24,3 +26,16 @@ def transactions_of(user) -> QuerySet[TransactionToken]:
 
 def balance_of(user):
     return PaymentProfile.objects.values_list("account__balance", flat=True).get(user=user)
+
+
+def revenue_accounts(stream: str) -> QuerySet[LedgerAccount]:
+    """Every shard of a revenue stream ("sales", "subscriptions"): `revenue:<stream>` and
+    `revenue:<stream>:<k>`, whatever LEDGER_REVENUE_SHARDS is now (money stays where it was paid)."""
+    code = f"revenue:{stream}"
+    return LedgerAccount.objects.filter(Q(code=code) | Q(code__startswith=f"{code}:"), kind=LedgerAccount.Kind.REVENUE)
+
+
+def revenue_total(stream: str) -> Decimal:
+    """A revenue stream's balance: the sum of its shards (what one `revenue:<stream>` held before)."""
+    total = revenue_accounts(stream).aggregate(total=Sum("balance"))["total"]
+    return Decimal(total or 0).quantize(Decimal("0.01"))

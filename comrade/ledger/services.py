@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import structlog
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -74,6 +75,17 @@ def system_account(kind: str, name: str = "", *, allow_negative: bool = True) ->
         code=code, defaults={"kind": kind, "allow_negative": allow_negative}
     )
     return account
+
+
+def revenue_account(stream: str, *, payer_account_id: int) -> LedgerAccount:
+    """The revenue shard of `stream` ("sales", "subscriptions") that a payer's money goes to:
+    shard payer_account_id mod settings.LEDGER_REVENUE_SHARDS, so that payments by different
+    payers do not queue on one row lock. Shard 0 is the historical `revenue:<stream>`; shard k is
+    `revenue:<stream>:k`, created on first use. Readers sum every shard (ledger.selectors
+    `revenue_total`), and a refund debits the account its sale credited, never "the" shard."""
+    shard = payer_account_id % settings.LEDGER_REVENUE_SHARDS
+    name = f"{stream}:{shard}" if shard else stream
+    return system_account(LedgerAccount.Kind.REVENUE, name, allow_negative=False)
 
 
 def failed_for_funds(txn: TransactionToken) -> bool:

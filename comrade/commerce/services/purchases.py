@@ -1,11 +1,16 @@
 """Buying products and paying for payment items.
 
 Money goes from the buyer's wallet (or an external provider, or a purchase group's pot) to the
-platform's `revenue:sales` account as one PURCHASE transaction, and a Purchase row records who
+platform's sales revenue as one PURCHASE transaction, and a Purchase row records who
 bought what, how many, at which price, and the transaction. The tier's purchase limits are
 checked before anything is written; insufficient funds leave a FAILED transaction and no
 Purchase. An external payment writes its Purchase when the provider's money settles
 (`purchase_settled`, registered with comrade.core.settlement).
+
+Sales revenue is sharded (`ledger.services.revenue_account`): each payer's money goes to the shard
+of its own account (wallet or pot), so purchases by different people lock different rows. What is
+bought is locked FOR SHARE, not FOR UPDATE: concurrent buyers of one product do not wait on each
+other, while an edit or delete of the product still waits for them (products have no stock).
 """
 
 from dataclasses import dataclass
@@ -13,17 +18,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from comrade import limits
-from comrade.commerce.models import PaymentItem, Product, Purchase
+from comrade.commerce.models import PaymentItem, Product, Purchase, UserSubscription
 from comrade.commerce.selectors import purchases_in_rolling_month
 from comrade.core import settlement
 from comrade.core.errors import field_error
-from comrade.ledger.models import LedgerAccount, TransactionToken, default_currency
+from comrade.ledger.models import LedgerAccount, PaymentProfile, TransactionToken, default_currency
 from comrade.ledger.selectors import balance_of
-from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
+from comrade.ledger.services import Leg, revenue_account, transaction_open_settled, wallet_account_id
 
 MAX_QUANTITY = 100
 Type = TransactionToken.Type
@@ -62,8 +67,12 @@ class PurchaseOutcome:
     purchase: Purchase | None
 
 
-def sales_account() -> LedgerAccount:
-    return system_account(LedgerAccount.Kind.REVENUE, "sales", allow_negative=False)
+SALES = "sales"
+
+
+def sales_account(*, payer_account_id: int) -> LedgerAccount:
+    """The sales revenue shard that the payer's account (wallet or group pot) pays into."""
+    return revenue_account(SALES, payer_account_id=payer_account_id)
 
 
 def product_purchase(
@@ -160,7 +169,7 @@ def product_purchase_from_pot(
             group=group,
             admin=admin,
             amount=order.total,
-            credit_account_id=sales_account().pk,
+            credit_account_id=sales_account(payer_account_id=group.pot_id).pk,
             transaction_type=Type.PURCHASE,
             description=order.description,
             metadata={**order.metadata(), "group_id": group.pk},
@@ -270,37 +279,75 @@ def _order(*, buyer, quantity: int, unit_price: Decimal, **target) -> Order:
     return order
 
 
-def _check_limits(order: Order) -> None:
+def _check_limits(order: Order) -> int | None:
     """Call inside the transaction that writes the purchase (or opens its external payment): the
     buyer's row is locked first, so two purchases by one buyer cannot both see the last free
     slot, and the count includes external purchase payments still in flight. Then what is bought
-    is locked, so it cannot be deleted or withdrawn while the purchase is written."""
-    _lock_buyer(order.buyer)
+    is locked, so it cannot be deleted or withdrawn while the purchase is written. Returns the
+    buyer's wallet account id (None without a wallet)."""
+    buyer = _lock_buyer(order.buyer)
     _lock_target(order)
-    _count_and_check(order)
+    _count_and_check(order, tier=limits.tier_named(buyer.subscription_type))
+    return buyer.wallet_account_id
 
 
 def _lock_target(order: Order) -> None:
     if order.product is not None:
-        product = Product.objects.select_for_update(no_key=True).filter(pk=order.product.pk).first()
-        if product is None or not product.is_available:
+        if not _share_locked(Product, order.product.pk, "is_available"):
             raise field_error("product", "This product is not available.", code="product_unavailable")
         return
-    item = PaymentItem.objects.select_for_update(no_key=True).filter(pk=order.payment_item.pk).first()
-    if item is None or not item.is_active:
+    if not _share_locked(PaymentItem, order.payment_item.pk, "is_active"):
         raise field_error("payment_item", "This payment item is not active.", code="payment_item_inactive")
 
 
-def _count_and_check(order: Order) -> None:
-    count = purchases_in_rolling_month(order.buyer, now=timezone.now())
-    limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count)
+def _share_locked(model: type, pk: int, flag: str) -> bool:
+    """Whether the row exists with `flag` set, read under FOR SHARE on PostgreSQL (Django's ORM
+    has no FOR SHARE): buyers share the lock, so one popular product is no queue, while an UPDATE
+    (withdrawing it) or DELETE waits until the purchases holding it commit. On SQLite the
+    database's single writer lock already orders them."""
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    table, column = model._meta.db_table, model._meta.get_field(flag).column
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s{lock}", [pk])
+        row = cursor.fetchone()
+    return row is not None and bool(row[0])
 
 
-def _lock_buyer(buyer) -> None:
+def _count_and_check(order: Order, *, tier: limits.Tier | None = None) -> None:
+    """The tier's limits; the purchases of the rolling month are counted only when the tier
+    limits their number (two counts saved on every purchase of an unlimited tier)."""
+    tier = tier or limits.tier_of(order.buyer)
+    counted = tier.max_purchases_per_month is not None
+    count = purchases_in_rolling_month(order.buyer, now=timezone.now()) if counted else 0
+    limits.check_purchase(order.buyer, amount=order.total, purchases_this_month=count, tier=tier)
+
+
+@dataclass(frozen=True)
+class _LockedBuyer:
+    wallet_account_id: int | None
+    subscription_type: str | None  # of the ACTIVE subscription; None is the default tier
+
+
+def _lock_buyer(buyer) -> _LockedBuyer:
     """Every purchase route locks the buyer's user row before anything else (a group, ledger
     accounts). FOR NO KEY UPDATE still lets other transactions insert rows that point at the user
-    (a transfer to them), so it cannot deadlock with those."""
-    get_user_model().objects.select_for_update(no_key=True).values_list("pk", flat=True).get(pk=buyer.pk)
+    (a transfer to them), so it cannot deadlock with those. The same statement reads the buyer's
+    wallet and tier (at most one ACTIVE subscription: a partial unique index); only the user row
+    is locked."""
+    user_model = get_user_model()
+    lock = " FOR NO KEY UPDATE OF u" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.account_id, s.subscription_type FROM {user_model._meta.db_table} u"
+            f" LEFT JOIN {PaymentProfile._meta.db_table} p ON p.user_id = u.id"
+            f" LEFT JOIN {UserSubscription._meta.db_table} s ON s.user_id = u.id AND s.status = %s"
+            f" WHERE u.id = %s{lock}",
+            [UserSubscription.Status.ACTIVE, buyer.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise user_model.DoesNotExist(f"No user {buyer.pk}.")
+    return _LockedBuyer(wallet_account_id=row[0], subscription_type=row[1])
 
 
 def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOutcome:
@@ -311,10 +358,10 @@ def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOu
 
 def _checkout_wallet(order: Order) -> PurchaseOutcome:
     with transaction.atomic():
-        _check_limits(order)
-        revenue, wallet = sales_account().pk, wallet_account_id(order.buyer)
-        lock_accounts([wallet, revenue])
-        txn = transaction_open(
+        wallet = _check_limits(order) or wallet_account_id(order.buyer)
+        revenue = sales_account(payer_account_id=wallet).pk
+        txn = transaction_open_settled(
+            legs=[Leg(wallet, -order.total), Leg(revenue, order.total)],
             sender=order.buyer,
             amount=order.total,
             transaction_type=Type.PURCHASE,
@@ -322,7 +369,6 @@ def _checkout_wallet(order: Order) -> PurchaseOutcome:
             description=order.description,
             metadata=order.metadata(),
         )
-        txn = settle(txn, [Leg(wallet, -order.total), Leg(revenue, order.total)])
         return _recorded(order, txn)
 
 
@@ -338,7 +384,7 @@ def _checkout_external(order: Order, *, provider: str) -> PurchaseOutcome:
         amount=order.total,
         provider=provider,
         transaction_type=Type.PURCHASE,
-        credit_account_id=sales_account().pk,
+        credit_account_id=sales_account(payer_account_id=wallet_account_id(order.buyer)).pk,
         description=order.description,
         metadata=order.metadata(),
     )

@@ -1,4 +1,5 @@
-"""Subscriptions to a tier, paid from the wallet into `revenue:subscriptions`.
+"""Subscriptions to a tier, paid from the wallet into subscription revenue (the shard of the
+payer's wallet, `ledger.services.revenue_account`: `revenue:subscriptions` or `revenue:subscriptions:<k>`).
 
 Rules (settings.SUBSCRIPTION_TIERS holds the prices, SUBSCRIPTION_PERIOD_DAYS the period):
 - New subscription to a paid tier: the full price now, a period from now. BASIC is free and is
@@ -32,7 +33,7 @@ from comrade.core.errors import ApplicationError, field_error
 from comrade.core.money import CENT
 from comrade.ledger.models import LedgerAccount, TransactionToken
 from comrade.ledger.selectors import balance_of
-from comrade.ledger.services import Leg, lock_accounts, settle, system_account, transaction_open, wallet_account_id
+from comrade.ledger.services import Leg, lock_accounts, revenue_account, settle, transaction_open, wallet_account_id
 
 logger = logging.getLogger(__name__)
 Status = UserSubscription.Status
@@ -46,8 +47,12 @@ class SubscriptionChange:
     created: bool
 
 
-def subscriptions_account() -> LedgerAccount:
-    return system_account(LedgerAccount.Kind.REVENUE, "subscriptions", allow_negative=False)
+SUBSCRIPTIONS = "subscriptions"
+
+
+def subscriptions_account(*, payer_account_id: int) -> LedgerAccount:
+    """The subscription revenue shard that this wallet pays into."""
+    return revenue_account(SUBSCRIPTIONS, payer_account_id=payer_account_id)
 
 
 def period() -> timedelta:
@@ -163,9 +168,11 @@ def prorated_upgrade_charge(current: UserSubscription, plan: limits.Tier, *, now
 
 
 def _lock_money(user) -> None:
-    """The wallet and revenue rows are the per-user lock: taken first, in pk order, by every
-    subscription write (including the renewal job), so they cannot deadlock on each other."""
-    lock_accounts([wallet_account_id(user), subscriptions_account().pk])
+    """The wallet and its revenue shard are the per-user lock: taken first, in pk order, by every
+    subscription write (including the renewal job), so they cannot deadlock on each other. The
+    wallet's row is what serialises one user's changes; the shard is shared with other wallets."""
+    wallet = wallet_account_id(user)
+    lock_accounts([wallet, subscriptions_account(payer_account_id=wallet).pk])
 
 
 def _charge(user, amount: Decimal, *, plan: limits.Tier, kind: str) -> TransactionToken:
@@ -177,7 +184,8 @@ def _charge(user, amount: Decimal, *, plan: limits.Tier, kind: str) -> Transacti
         description=f"{plan.name} subscription ({kind})",
         metadata={"subscription_type": plan.name, "kind": kind},
     )
-    return settle(txn, [Leg(wallet_account_id(user), -amount), Leg(subscriptions_account().pk, amount)])
+    wallet = wallet_account_id(user)
+    return settle(txn, [Leg(wallet, -amount), Leg(subscriptions_account(payer_account_id=wallet).pk, amount)])
 
 
 def _paid(txn: TransactionToken | None) -> bool:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from comrade.commerce.models import PaymentItem, Product, Purchase, UserSubscription
 from comrade.commerce.services.purchases import sales_account
 from comrade.ledger.models import TransactionToken
-from comrade.ledger.services import Leg, settle, system_account, transaction_open
+from comrade.ledger.services import Leg, settle, system_account, transaction_open, wallet_account_id
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
@@ -37,7 +37,8 @@ def purchase_history(buyer, product: Product, *, quantity: int = 1, days_ago: in
     total = product.price * quantity
     with transaction.atomic():
         txn = transaction_open(sender=buyer, amount=total, transaction_type=TransactionToken.Type.PURCHASE)
-        settle(txn, [Leg(system_account("FUNDING").pk, -total), Leg(sales_account().pk, total)])
+        revenue = sales_account(payer_account_id=wallet_account_id(buyer))
+        settle(txn, [Leg(system_account("FUNDING").pk, -total), Leg(revenue.pk, total)])
         purchase = Purchase.objects.create(
             buyer=buyer, product=product, quantity=quantity, unit_price=product.price, total=total, transaction=txn
         )

@@ -3,11 +3,10 @@ from decimal import Decimal
 import pytest
 
 from comrade.commerce.models import Purchase
-from comrade.commerce.services.purchases import sales_account
 from comrade.commerce.tests.factories import ProductFactory, purchase_history, subscription
 from comrade.ledger.checks import run_all
 from comrade.ledger.models import TransactionToken
-from comrade.ledger.selectors import balance_of
+from comrade.ledger.selectors import balance_of, revenue_total
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +21,7 @@ def book():
 
 
 def revenue() -> Decimal:
-    sales_account().refresh_from_db()
-    return sales_account().balance
+    return revenue_total("sales")
 
 
 def test_purchase_moves_money_from_wallet_to_revenue_and_records_the_order(api, user, book):

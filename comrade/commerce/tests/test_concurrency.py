@@ -128,3 +128,47 @@ def test_every_purchase_route_shares_the_last_free_slot(make_user, sandbox):
 
 def pot_of(group) -> Decimal:
     return LedgerAccount.objects.get(pk=group.pot_id).balance
+
+
+def test_many_buyers_of_one_product_at_once_all_pay_their_shards(make_user, settings):
+    """The platform-wide hot spot is gone: 16 people buying one product at the same moment each
+    pay into their own revenue shard (and share the product's lock), and the totals add up."""
+    from comrade.commerce.services.purchases import product_purchase
+    from comrade.ledger.selectors import revenue_accounts, revenue_total
+    from comrade.ledger.services import wallet_account_id
+
+    settings.LEDGER_REVENUE_SHARDS = 4
+    product = ProductFactory(price=Decimal("7.50"))
+    people = [make_user(balance="20.00") for _ in range(16)]
+
+    results = run_together([lambda p=p: product_purchase(buyer=p, product=product, quantity=2) for p in people])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert {r.transaction.status for r in results} == {"COMPLETED"}
+    assert Purchase.objects.filter(product=product).count() == 16
+    assert all(balance_of(p) == Decimal("5.00") for p in people)
+    assert revenue_total("sales") == Decimal("240.00")
+    assert revenue_accounts("sales").count() == len({wallet_account_id(p) % 4 for p in people}) > 1
+    assert run_all() == []
+
+
+def test_withdrawing_a_product_while_people_buy_it_sells_only_before_the_withdrawal(make_user):
+    """Buyers share the product's row lock (FOR SHARE); the staff's update waits for the purchases
+    that hold it, and every purchase after it is refused without moving money."""
+    from comrade.commerce.services.catalogue import product_update
+    from comrade.commerce.services.purchases import product_purchase
+    from comrade.ledger.selectors import revenue_total
+
+    product = ProductFactory(price=Decimal("5.00"))
+    people = [make_user(balance="10.00") for _ in range(10)]
+    buys = [lambda p=p: product_purchase(buyer=p, product=product, quantity=1) for p in people]
+
+    results = run_together([*buys[:5], lambda: product_update(product=product, is_available=False), *buys[5:]])
+
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert all(getattr(r, "code", None) == "product_unavailable" for r in refused), refused
+    sold = Purchase.objects.filter(product=product).count()
+    assert sold == 10 - len(refused)
+    assert revenue_total("sales") == Decimal("5.00") * sold
+    assert sum(balance_of(p) for p in people) == Decimal("100.00") - Decimal("5.00") * sold
+    assert run_all() == []

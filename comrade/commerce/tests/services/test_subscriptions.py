@@ -12,13 +12,12 @@ from comrade.commerce.services.subscriptions import (
     prorated_upgrade_charge,
     subscription_cancel,
     subscription_change,
-    subscriptions_account,
     subscriptions_renew,
 )
 from comrade.core import jobs
 from comrade.core.errors import ApplicationError
 from comrade.ledger.checks import run_all
-from comrade.ledger.selectors import balance_of
+from comrade.ledger.selectors import balance_of, revenue_total
 from comrade.ledger.services import wallet_fund
 from comrade.limits import tier_of, tiers
 
@@ -28,9 +27,7 @@ T0 = timezone.now().replace(microsecond=0)
 
 
 def revenue() -> Decimal:
-    account = subscriptions_account()
-    account.refresh_from_db()
-    return account.balance
+    return revenue_total("subscriptions")
 
 
 def active(user) -> UserSubscription:

@@ -38,7 +38,7 @@ def direct_calls(c, product):
             group=c.group,
             admin=c.admin,
             amount=Decimal("10"),
-            credit_account_id=sales_account().pk,
+            credit_account_id=sales_account(payer_account_id=c.group.pot_id).pk,
             transaction_type="PURCHASE",
         ),
         "pot_purchase": lambda: product_purchase_from_pot(admin=c.admin, group=c.group, product=product, quantity=1),
@@ -67,7 +67,7 @@ def test_no_direct_call_moves_money_without_approval(make_user, unchanged, route
         order=list(GroupMembers.objects.filter(group=c.group).values_list("user_id", flat=True)),
     )
     product = ProductFactory(price=Decimal("10.00"))
-    sales_account()
+    sales_account(payer_account_id=c.group.pot_id)
 
     with unchanged(), pytest.raises(ApplicationError) as error:
         direct_calls(c, product)[route]()
