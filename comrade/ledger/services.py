@@ -13,7 +13,6 @@ in five statements. The SQL is portable (SQLite >= 3.33 has UPDATE ... FROM).
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 import structlog
@@ -21,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from comrade.core.bulk import insert_objects, insert_rows, json_default
 from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
@@ -263,14 +263,14 @@ def _open_settled_in_one_call(legs: Sequence[Leg], fields: dict) -> TransactionT
     """PostgreSQL: one statement, atomic by itself (no BEGIN and COMMIT round trips when the caller
     has no transaction open). The row's columns are the model's, each as the ORM would store it."""
     txn = TransactionToken(status=Status.PENDING, **fields)
-    row = {f.column: _jsonable(f.pre_save(txn, add=True)) for f in _TXN_FIELDS}
+    row = {f.column: f.pre_save(txn, add=True) for f in _TXN_FIELDS}
     with connection.cursor() as cursor:
         cursor.execute(
             OPEN_SETTLED_SQL,
             [
                 [leg.account_id for leg in legs],
                 [leg.amount for leg in legs],
-                json.dumps(row),
+                json.dumps(row, default=json_default),
                 _shortfall("%s", "%s"),
                 FailureCode.INSUFFICIENT_FUNDS,
             ],
@@ -284,15 +284,6 @@ def _open_settled_in_one_call(legs: Sequence[Leg], fields: dict) -> TransactionT
         change.created_at = txn.created_at
     _known_new(txn, trail)
     return txn
-
-
-def _jsonable(value):
-    """A column value for the JSON row ledger_open_settled() reads with jsonb_populate_record."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 def _trail(txn: TransactionToken) -> list[TransactionStatusChange]:
@@ -387,14 +378,14 @@ def transactions_open_settled_many(items: Sequence[tuple[Sequence[Leg], dict]]) 
             continue
         txns.append(TransactionToken(status=Status.COMPLETED, verification_date=now, **fields))
         moves.append(_move_running(accounts, legs, moved))
-    _insert_transactions(txns)
+    insert_objects(txns)
     stamp = connection.ops.adapt_datetimefield_value(now)
-    _insert_rows(
+    insert_rows(
         "ledger_transactionstatuschange",
         ["transaction_id", "from_status", "to_status", "reason", "created_at"],
         [(txn.pk, *step, stamp) for txn in txns for step in _trail_steps(txn)],
     )
-    _insert_rows(
+    insert_rows(
         "ledger_ledgerentry",
         ["transaction_id", "account_id", "amount", "balance_after", "created_at"],
         [(txn.pk, *leg, stamp) for txn, move in zip(txns, moves, strict=True) for leg in move],
@@ -422,15 +413,6 @@ def _move_running(
     return move
 
 
-def _insert_transactions(txns: list[TransactionToken]) -> None:
-    """One INSERT where the database returns the new ids (PostgreSQL, SQLite >= 3.35), else one each."""
-    if connection.features.can_return_rows_from_bulk_insert:
-        TransactionToken.objects.bulk_create(txns)
-        return
-    for txn in txns:
-        txn.save(force_insert=True)
-
-
 def _trail_steps(txn: TransactionToken) -> list[tuple[str, str, str]]:
     """The audit trail of a transaction opened and settled at once: PENDING, then AUTHORIZED,
     VERIFIED, COMPLETED, or FAILED with the reason, as (from, to, reason)."""
@@ -439,20 +421,6 @@ def _trail_steps(txn: TransactionToken) -> list[tuple[str, str, str]]:
         (old, new, txn.failure_reason if new == Status.FAILED else "")
         for old, new in zip(["", *steps], steps, strict=False)
     ]
-
-
-def _insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
-    """Multi-row INSERTs of plain values (no model instances to build), as many rows per statement
-    as the database takes parameters."""
-    per_statement = max(1, (connection.features.max_query_params or 30_000) // len(columns))
-    row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_marks] * len(chunk))}",
-                [value for row in chunk for value in row],
-            )
 
 
 CACHE_CHUNK = 1000

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from comrade.core.bulk import insert_objects
 from comrade.core.errors import ApplicationError, NotFound, field_error
 from comrade.groups.models import PaymentGroups
 from comrade.groups.services import group_contribute
@@ -528,7 +529,7 @@ def _save_runs(executions: list[StandingOrderExecution]) -> None:
     for execution in executions:
         execution.updated_at = stamp
     retried = [e for e in executions if e.pk is not None]
-    StandingOrderExecution.objects.bulk_create([e for e in executions if e.pk is None])
+    insert_objects([e for e in executions if e.pk is None])
     if retried:
         StandingOrderExecution.objects.bulk_update(retried, RUN_FIELDS)
 
