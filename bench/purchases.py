@@ -33,6 +33,9 @@ RATIOS = [
     ("purchases_over_transfers", "purchases", "transfers"),
     ("purchases_one_revenue_account_over_transfers", "purchases_one_revenue_account", "transfers"),
     ("purchases_over_one_revenue_account", "purchases", "purchases_one_revenue_account"),
+    # One client: the cost of a purchase against a transfer's with nothing to queue on. When the
+    # 8-client ratio is no lower than this one, what is left is work per purchase, not a hot spot.
+    ("purchases_single_over_transfers_single", "purchases_single", "transfers_single"),
 ]
 
 
@@ -62,7 +65,7 @@ def enterprise_tier(wallets) -> int:
     return len(rows)
 
 
-def purchases_run(knobs: Knobs, wallets, product_id: int) -> dict:
+def purchases_run(knobs: Knobs, wallets, product_id: int, *, clients: int | None = None) -> dict:
     def make(_index):
         from comrade.accounts.models import User
         from comrade.commerce.models import Product
@@ -78,7 +81,7 @@ def purchases_run(knobs: Knobs, wallets, product_id: int) -> dict:
 
         return buy
 
-    return run_clients(make, clients=knobs.clients, seconds=knobs.seconds, warmup=knobs.warmup)
+    return run_clients(make, clients=clients or knobs.clients, seconds=knobs.seconds, warmup=knobs.warmup)
 
 
 def ratios(result: dict) -> dict:
@@ -128,6 +131,8 @@ def main() -> None:
     runs = [
         ("transfers", lambda: service_run(knobs, wallets)),
         ("purchases", lambda: purchases_run(knobs, wallets, product.pk)),
+        ("transfers_single", lambda: service_run(knobs, wallets, clients=1)),
+        ("purchases_single", lambda: purchases_run(knobs, wallets, product.pk, clients=1)),
     ]
     for name, run in runs:
         log(f"{name} for {knobs.seconds}s")

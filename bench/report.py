@@ -166,6 +166,8 @@ def _purchases(found: dict) -> str:
         ("transfers", "service-layer transfers among the same users"),
         ("purchases", f"wallet purchases, revenue in {r['revenue_shards']} shards"),
         ("purchases_one_revenue_account", "wallet purchases, one revenue account"),
+        ("transfers_single", "service-layer transfers, 1 client"),
+        ("purchases_single", "wallet purchases, 1 client"),
     ]
     rows = [
         [label, r[key]["per_second"], r[key]["p50_ms"], r[key]["p99_ms"], r[key]["errors"]]

@@ -79,7 +79,7 @@ def http_run(target, knobs: Knobs, wallets, *, with_key: bool, clients: int | No
     return figures
 
 
-def service_run(knobs: Knobs, wallets) -> dict:
+def service_run(knobs: Knobs, wallets, *, clients: int | None = None) -> dict:
     def make(_index):
         from comrade.accounts.models import User
         from comrade.transfers.services import transfer_create
@@ -94,7 +94,7 @@ def service_run(knobs: Knobs, wallets) -> dict:
 
         return transfer
 
-    return run_clients(make, clients=knobs.clients, seconds=knobs.seconds, warmup=knobs.warmup)
+    return run_clients(make, clients=clients or knobs.clients, seconds=knobs.seconds, warmup=knobs.warmup)
 
 
 SQL_LOCK = "SELECT id, balance, total_in, total_out FROM ledger_ledgeraccount WHERE id IN ({a}, {b}) ORDER BY id{lock}"

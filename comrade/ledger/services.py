@@ -6,8 +6,10 @@ stay non-negative would go below zero, then updates the caches and appends the e
 caller's database transaction.
 
 The hot path is measured (docs/performance.md): a lock, one UPDATE for every account's cache and
-one INSERT for the entries; `transaction_open_settled` opens and settles an internal transaction
-in five statements. The SQL is portable (SQLite >= 3.33 has UPDATE ... FROM).
+one INSERT for the entries (portable: SQLite >= 3.33 has UPDATE ... FROM). On PostgreSQL
+`transaction_open_settled` is one call of the database function ledger_open_settled() (migration
+ledger/0010), which this module alone calls, and batches send their rows as one JSON parameter
+(comrade/core/bulk.py).
 """
 
 import json
