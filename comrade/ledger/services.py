@@ -232,7 +232,8 @@ def transaction_open_settled(*, legs: Sequence[Leg], **fields) -> TransactionTok
     _check_balanced(legs, "a new transaction")
     fields.setdefault("idempotency_record_id", current_idempotency_record_id())
     if connection.vendor == "postgresql":
-        txn = _open_settled_in_one_call(legs, fields)
+        head = [[leg.account_id for leg in legs], [leg.amount for leg in legs]]
+        txn = _open_settled_in_one_call(OPEN_SETTLED_SQL, head, fields)
     else:
         with transaction.atomic(savepoint=False):
             txn = _open_settled_step_by_step(legs, fields)
@@ -257,27 +258,71 @@ def _open_settled_step_by_step(legs: Sequence[Leg], fields: dict) -> Transaction
     return txn
 
 
+class ReceiverRefused(Exception):
+    """`transfer_open_settled` found no active receiver with a wallet ("unknown_receiver"), or the
+    receiver is the sender ("self_transfer"); nothing was written."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+WALLETS_SQL = (
+    "SELECT p.user_id, p.account_id FROM ledger_paymentprofile p JOIN accounts_user u ON u.id = p.user_id"
+    " WHERE p.user_id IN (%s, %s) AND u.is_active"
+)
+TRANSFER_SQL = "SELECT * FROM ledger_transfer(%s, %s, %s::numeric, %s::jsonb, %s, %s)"
+
+
+def transfer_open_settled(*, sender_id: int, receiver_id: int, amount: Decimal, **fields) -> TransactionToken:
+    """`transaction_open_settled` from the sender's wallet to the receiver's, after checking the
+    receiver: an active user with a wallet, not the sender (else ReceiverRefused, nothing written).
+    On PostgreSQL the check and the transfer are one call of the database function
+    ledger_transfer() (migration ledger/0011): one round trip per transfer."""
+    fields.update(sender_id=sender_id, receiver_id=receiver_id, amount=amount)
+    if connection.vendor == "postgresql":
+        fields.setdefault("idempotency_record_id", current_idempotency_record_id())
+        txn = _open_settled_in_one_call(TRANSFER_SQL, [sender_id, receiver_id, amount], fields)
+        structlog.contextvars.bind_contextvars(transaction_token=txn.token)
+        return txn
+    sender_account, receiver_account = _wallets(sender_id, receiver_id)
+    return transaction_open_settled(legs=[Leg(sender_account, -amount), Leg(receiver_account, amount)], **fields)
+
+
+def _wallets(sender_id: int, receiver_id: int) -> tuple[int, int]:
+    """The sender's and the receiver's wallet accounts in one query (raw SQL: on the hot path the
+    ORM's building of it cost more than running it); the sender's also when inactive."""
+    with connection.cursor() as cursor:
+        cursor.execute(WALLETS_SQL, [sender_id, receiver_id])
+        by_user = dict(cursor.fetchall())
+    if receiver_id not in by_user:
+        raise ReceiverRefused("unknown_receiver")
+    if receiver_id == sender_id:
+        raise ReceiverRefused("self_transfer")
+    if sender_id not in by_user:
+        return PaymentProfile.objects.values_list("account_id", flat=True).get(user_id=sender_id), by_user[receiver_id]
+    return by_user[sender_id], by_user[receiver_id]
+
+
 _TXN_FIELDS = [f for f in TransactionToken._meta.concrete_fields if not f.primary_key]
 OPEN_SETTLED_SQL = "SELECT * FROM ledger_open_settled(%s::bigint[], %s::numeric[], %s::jsonb, %s, %s)"
 
 
-def _open_settled_in_one_call(legs: Sequence[Leg], fields: dict) -> TransactionToken:
+def _open_settled_in_one_call(sql: str, head: list, fields: dict) -> TransactionToken:
     """PostgreSQL: one statement, atomic by itself (no BEGIN and COMMIT round trips when the caller
-    has no transaction open). The row's columns are the model's, each as the ORM would store it."""
+    has no transaction open): `sql` with `head`, then the transaction's row as JSON (its columns the
+    model's, each as the ORM would store it) and the insufficient-funds reason and code."""
     txn = TransactionToken(status=Status.PENDING, **fields)
     row = {f.column: f.pre_save(txn, add=True) for f in _TXN_FIELDS}
     with connection.cursor() as cursor:
         cursor.execute(
-            OPEN_SETTLED_SQL,
-            [
-                [leg.account_id for leg in legs],
-                [leg.amount for leg in legs],
-                json.dumps(row, default=json_default),
-                _shortfall("%s", "%s"),
-                FailureCode.INSUFFICIENT_FUNDS,
-            ],
+            sql,
+            [*head, json.dumps(row, default=json_default), _shortfall("%s", "%s"), FailureCode.INSUFFICIENT_FUNDS],
         )
-        txn.pk, txn.status, txn.failure_reason, txn.failure_code = cursor.fetchone()
+        answer = cursor.fetchone()
+    if len(answer) > 4 and answer[4]:
+        raise ReceiverRefused(answer[4])
+    txn.pk, txn.status, txn.failure_reason, txn.failure_code = answer[:4]
     txn.verification_date = txn.created_at if txn.status == Status.COMPLETED else None
     txn._state.adding, txn._state.db = False, connection.alias
     txn._stored = {"token": txn.token, "status": txn.status}
