@@ -7,6 +7,8 @@ On SQLite nothing is installed."""
 
 from django.db import migrations
 
+from comrade.core.postgres_sql import on_postgres
+
 FORWARD = """
 CREATE OR REPLACE FUNCTION ledger_open_settled(
     p_accounts bigint[], p_amounts numeric[], p_txn jsonb, p_shortfall text, p_failure_code text
@@ -86,16 +88,7 @@ END; $$;
 BACKWARD = "DROP FUNCTION IF EXISTS ledger_open_settled(bigint[], numeric[], jsonb, text, text);"
 
 
-def _run(sql):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            with schema_editor.connection.cursor() as cursor:
-                cursor.execute(sql)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0009_drop_redundant_indexes")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [migrations.RunPython(on_postgres(FORWARD), on_postgres(BACKWARD))]

@@ -5,6 +5,8 @@ comes back as a code and writes nothing. Only services.py calls it. On SQLite no
 
 from django.db import migrations
 
+from comrade.core.postgres_sql import on_postgres
+
 FORWARD = """
 CREATE OR REPLACE FUNCTION ledger_transfer(
     p_sender bigint, p_receiver bigint, p_amount numeric, p_txn jsonb, p_shortfall text, p_failure_code text
@@ -31,16 +33,7 @@ END; $$;
 BACKWARD = "DROP FUNCTION IF EXISTS ledger_transfer(bigint, bigint, numeric, jsonb, text, text);"
 
 
-def _run(sql):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            with schema_editor.connection.cursor() as cursor:
-                cursor.execute(sql)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0010_open_settled_function")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [migrations.RunPython(on_postgres(FORWARD), on_postgres(BACKWARD))]
