@@ -65,5 +65,10 @@ def insert_objects(objs: list[models.Model]) -> None:
     rows = [tuple(f.pre_save(obj, add=True) for f in fields) for obj in objs]
     ids = insert_rows(model._meta.db_table, [f.column for f in fields], rows, returning=True)
     for obj, pk in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
+        inserted(obj, pk)
+
+
+def inserted(obj: models.Model, pk: int) -> None:
+    """Mark an instance whose row raw SQL inserted as saved, with the id the database gave it."""
+    obj.pk = pk
+    obj._state.adding, obj._state.db = False, connection.alias

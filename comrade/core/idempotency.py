@@ -41,6 +41,7 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from comrade.core.bulk import inserted
 from comrade.core.errors import ApplicationError
 from comrade.core.models import IdempotencyRecord
 
@@ -77,11 +78,10 @@ def _claim(user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
     record = IdempotencyRecord(user=user, key=key, fingerprint=fingerprint, created_at=timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, [user.pk, key, fingerprint, record.created_at])
-        inserted = cursor.fetchone()
-    if inserted is None:
+        row = cursor.fetchone()
+    if row is None:
         return IdempotencyRecord.objects.get(user=user, key=key), False
-    record.pk = inserted[0]
-    record._state.adding, record._state.db = False, connection.alias
+    inserted(record, row[0])
     return record, True
 
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from comrade.core.bulk import insert_objects, insert_rows, json_default
+from comrade.core.bulk import insert_objects, insert_rows, inserted, json_default
 from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
@@ -280,8 +280,8 @@ def transfer_open_settled(*, sender_id: int, receiver_id: int, amount: Decimal, 
     On PostgreSQL the check and the transfer are one call of the database function
     ledger_transfer() (migration ledger/0011): one round trip per transfer."""
     fields.update(sender_id=sender_id, receiver_id=receiver_id, amount=amount)
+    fields.setdefault("idempotency_record_id", current_idempotency_record_id())
     if connection.vendor == "postgresql":
-        fields.setdefault("idempotency_record_id", current_idempotency_record_id())
         txn = _open_settled_in_one_call(TRANSFER_SQL, [sender_id, receiver_id, amount], fields)
         structlog.contextvars.bind_contextvars(transaction_token=txn.token)
         return txn
@@ -322,9 +322,9 @@ def _open_settled_in_one_call(sql: str, head: list, fields: dict) -> Transaction
         answer = cursor.fetchone()
     if len(answer) > 4 and answer[4]:
         raise ReceiverRefused(answer[4])
-    txn.pk, txn.status, txn.failure_reason, txn.failure_code = answer[:4]
+    txn_id, txn.status, txn.failure_reason, txn.failure_code = answer[:4]
+    inserted(txn, txn_id)
     txn.verification_date = txn.created_at if txn.status == Status.COMPLETED else None
-    txn._state.adding, txn._state.db = False, connection.alias
     txn._stored = {"token": txn.token, "status": txn.status}
     trail = _trail(txn)
     for change in trail:

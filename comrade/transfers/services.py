@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from comrade.core.errors import field_error
-from comrade.ledger.models import PaymentProfile, TransactionToken
+from comrade.ledger.models import TransactionToken
 from comrade.ledger.services import ReceiverRefused, transfer_open_settled
 
 MAX_ID = 2**63 - 1
@@ -11,11 +11,6 @@ REFUSALS = {
     "unknown_receiver": "No active user with this id.",
     "self_transfer": "You cannot send money to yourself.",
 }
-
-
-def wallet_accounts(*users) -> list[int]:
-    by_user = dict(PaymentProfile.objects.filter(user__in=users).values_list("user_id", "account_id"))
-    return [by_user[user.pk] for user in users]
 
 
 def transfer_create(
