@@ -64,6 +64,8 @@ def test_sign_up_verify_the_email_and_log_in(page, site, screenshot, csp_violati
     expect(page.get_by_role("heading", name="Email address verified")).to_be_visible()
     page.get_by_role("link", name="Log in").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    # Django's login form autofocuses the email field; typing before that focus lands can end in it
+    expect(page.get_by_label("Email address")).to_be_focused()
     page.get_by_label("Email address").fill("Wanjiku@Example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -108,6 +110,7 @@ def test_log_out_reset_a_forgotten_password_and_log_in_with_the_new_one(
     page.get_by_label("New password again").fill("brand-New-pass-456")
     page.get_by_role("button", name="Set the new password").click()
     expect(page.get_by_text("Your password was changed")).to_be_visible()
+    expect(page.get_by_label("Email address")).to_be_focused()  # the autofocus has landed
     page.get_by_label("Email address").fill("ann@example.com")
     page.get_by_label("Password").fill("brand-New-pass-456")
     page.get_by_role("button", name="Log in").click()

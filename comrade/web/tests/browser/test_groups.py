@@ -55,6 +55,7 @@ def test_a_friend_joins_from_the_emailed_link_and_the_progress_bar_moves(
     page.set_viewport_size(PHONE)
     page.goto(f"{site}{urlsplit(link).path}")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_label("Email")).to_be_focused()  # the autofocus has landed
     page.get_by_label("Email").fill("baraka@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
