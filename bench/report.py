@@ -6,6 +6,8 @@ PATHS = [
     ("http_with_key", "HTTP (gunicorn), Idempotency-Key"),
     ("http_without_key", "HTTP (gunicorn), no key"),
     ("http_single", "HTTP (gunicorn), Idempotency-Key, 1 client"),
+    ("http_no_money", "HTTP (gunicorn), authenticated GET that moves no money"),
+    ("http_no_money_single", "HTTP (gunicorn), authenticated GET that moves no money, 1 client"),
     ("service", "service layer"),
     ("python_sql", "bare SQL from Python (psycopg / sqlite3)"),
     ("pgbench_schema", "pgbench, our schema and triggers (the floor)"),

@@ -36,6 +36,9 @@ from bench.infra.server import Server, bearer_tokens
 from bench.infra.stats import ratio
 
 URL = "/payments/transactions/create_transaction/"
+# The cheapest authenticated request: JWT and its user query, throttles, the whole middleware stack
+# and a small answer, no money. What the server can do at best with any request (`http_no_money`).
+NO_MONEY_URL = "/payments/providers/"
 
 
 def _pair(rng, wallets):
@@ -43,10 +46,11 @@ def _pair(rng, wallets):
     return wallets[sender], wallets[receiver], rng.randint(1, 100)
 
 
-def http_run(target, knobs: Knobs, wallets, *, with_key: bool, clients: int | None = None) -> dict:
+def http_run(target, knobs: Knobs, wallets, *, with_key: bool, clients: int | None = None, money: bool = True) -> dict:
     """The clients are http.client on one connection each (reopened after every answer: gunicorn's
     sync workers close it), not requests: on 2 shared cores a heavier client's own CPU would be
-    counted against the server (pgbench's client is C)."""
+    counted against the server (pgbench's client is C). `money=False`: the same clients and tokens
+    send GET NO_MONEY_URL instead of a transfer."""
     tokens = bearer_tokens(w.user_id for w in wallets)
 
     def make(index):
@@ -65,10 +69,13 @@ def http_run(target, knobs: Knobs, wallets, *, with_key: bool, clients: int | No
             headers = {"Authorization": f"Bearer {tokens[sender.user_id]}", "Content-Type": "application/json"}
             if with_key:
                 headers["Idempotency-Key"] = f"bench-{index}-{uuid.uuid4()}"
-            connection.request("POST", URL, body, headers)
+            if money:
+                connection.request("POST", URL, body, headers)
+            else:
+                connection.request("GET", NO_MONEY_URL, headers=headers)
             response = connection.getresponse()
             text = response.read()
-            if response.status != 201:
+            if response.status != (201 if money else 200):
                 raise Refused(f"{response.status} {text[:200]!r}")
 
         return transfer
@@ -220,7 +227,9 @@ def _paths(target, knobs: Knobs, wallets) -> list:
         ("pgbench_schema", pg(pgbench.SCHEMA_SCRIPT, knobs.clients)),
         ("pgbench_minimal", pg(pgbench.MINIMAL_SCRIPT, knobs.clients)),
         *paths,
+        ("http_no_money", lambda: http_run(target, knobs, wallets, with_key=False, money=False)),
         ("http_single", lambda: http_run(target, knobs, wallets, with_key=True, clients=1)),
+        ("http_no_money_single", lambda: http_run(target, knobs, wallets, with_key=False, clients=1, money=False)),
         ("pgbench_schema_single", pg(pgbench.SCHEMA_SCRIPT, 1)),
     ]
 
@@ -234,6 +243,10 @@ RATIOS = [
     ("psycopg_over_pgbench_floor", "python_sql", "pgbench_schema", "per_second"),
     ("pgbench_schema_over_minimal", "pgbench_schema", "pgbench_minimal", "per_second"),
     ("http_single_p50_over_pgbench_single_p50", "http_single", "pgbench_schema_single", "p50_ms"),
+    # The ceiling of any HTTP path on this server and machine: a request that moves no money.
+    ("http_no_money_over_pgbench_floor", "http_no_money", "pgbench_schema", "per_second"),
+    ("http_over_http_no_money", "http_with_key", "http_no_money", "per_second"),
+    ("http_no_money_single_p50_over_pgbench_single_p50", "http_no_money_single", "pgbench_schema_single", "p50_ms"),
     ("service_over_python_sql", "service", "python_sql", "per_second"),
     ("http_over_python_sql", "http_with_key", "python_sql", "per_second"),
 ]
