@@ -11,6 +11,11 @@ Sales revenue is sharded (`ledger.services.revenue_account`): each payer's money
 of its own account (wallet or pot), so purchases by different people lock different rows. What is
 bought is locked FOR SHARE, not FOR UPDATE: concurrent buyers of one product do not wait on each
 other, while an edit or delete of the product still waits for them (products have no stock).
+
+On PostgreSQL a wallet purchase is one call of the database function ledger_purchase() (migration
+ledger/0012, through ledger.services `purchase_open_settled`): the same locks, checks and rows as
+`_checkout_wallet_step_by_step` in one round trip. What it refuses or cannot do (the first purchase
+into a new revenue shard) runs the step-by-step path, which raises the errors. SQLite always runs it.
 """
 
 from dataclasses import dataclass
