@@ -57,15 +57,19 @@ BEGIN
     -- The count is commerce.selectors.purchases_in_rolling_month: purchases since p_since and
     -- external purchase payments still in flight.
     v_tier := coalesce(p_tiers -> v_type, p_tiers -> p_default_tier);
-    IF p_amount > (v_tier ->> 0)::numeric
-       OR (v_tier ->> 1 IS NOT NULL AND
-           (SELECT count(*) FROM commerce_purchase WHERE buyer_id = p_buyer AND created_at > p_since)
+    IF p_amount > (v_tier ->> 0)::numeric THEN
+        RETURN QUERY SELECT NULL::bigint, NULL::varchar, NULL::varchar, NULL::varchar, NULL::bigint, 'tier_limit';
+        RETURN;
+    END IF;
+    IF v_tier ->> 1 IS NOT NULL THEN  -- counted only when the tier limits the number
+        IF (SELECT count(*) FROM commerce_purchase WHERE buyer_id = p_buyer AND created_at > p_since)
            + (SELECT count(*) FROM ledger_transactiontoken
               WHERE sender_id = p_buyer AND transaction_type = 'PURCHASE' AND payment_method = 'EXTERNAL'
                 AND status IN ('PENDING', 'AUTHORIZED', 'VERIFIED') AND created_at > p_since)
-           >= (v_tier ->> 1)::bigint) THEN
-        RETURN QUERY SELECT NULL::bigint, NULL::varchar, NULL::varchar, NULL::varchar, NULL::bigint, 'tier_limit';
-        RETURN;
+           >= (v_tier ->> 1)::bigint THEN
+            RETURN QUERY SELECT NULL::bigint, NULL::varchar, NULL::varchar, NULL::varchar, NULL::bigint, 'tier_limit';
+            RETURN;
+        END IF;
     END IF;
 
     IF v_wallet IS NULL THEN
