@@ -504,3 +504,81 @@ def lock_free_accounts(account_ids) -> set[int]:
             f"SELECT id FROM ledger_ledgeraccount WHERE id IN ({marks}) ORDER BY id FOR UPDATE SKIP LOCKED", ids
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+class PurchaseRefused(Exception):
+    """`purchase_open_settled` wrote nothing: the step-by-step path would refuse the purchase
+    ("unknown_buyer", "not_for_sale", "tier_limit", "no_wallet") or must run to create what is
+    missing ("no_revenue_account": the wallet's revenue shard is created on first use)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+PURCHASE_SQL = (
+    "SELECT * FROM ledger_purchase(%s, %s, %s, %s::numeric, %s::jsonb, %s, %s::timestamptz, %s, %s,"
+    " %s::jsonb, %s::jsonb, %s, %s)"
+)
+
+
+def purchase_open_settled(
+    *, purchase, stream: str, tiers: dict, default_tier: str, since, **fields
+) -> TransactionToken:
+    """PostgreSQL: a wallet purchase in one call of the database function ledger_purchase()
+    (migration ledger/0012). It locks the buyer's user row (FOR NO KEY UPDATE) and what is bought
+    (FOR SHARE), checks that it is for sale and the buyer's tier limits (`tiers`: tier name ->
+    [max amount, max purchases since `since`], None for no limit; `default_tier` without an ACTIVE
+    subscription), then writes what `transaction_open_settled` writes for the legs (buyer's wallet
+    -> its `revenue_account(stream)` shard) and, when that completes, `purchase`: an unsaved row of
+    the purchase model (buyer, product or payment item, quantity, prices), whose id and transaction
+    are set here. Raises PurchaseRefused, having written nothing, for what the caller's
+    step-by-step path must decide. Returns the transaction (COMPLETED, or FAILED for insufficient
+    funds with `purchase` left unsaved)."""
+    fields.setdefault("idempotency_record_id", current_idempotency_record_id())
+    txn = TransactionToken(status=Status.PENDING, **fields)
+    txn_row = {f.column: f.pre_save(txn, add=True) for f in _TXN_FIELDS}
+    purchase_row = {
+        f.column: f.pre_save(purchase, add=True) for f in purchase._meta.concrete_fields if not f.primary_key
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            PURCHASE_SQL,
+            [
+                purchase.buyer_id,
+                purchase.product_id,
+                purchase.payment_item_id,
+                txn.amount,
+                json.dumps(tiers, default=json_default),
+                default_tier,
+                since,
+                _purchase_revenue_code(stream),
+                settings.LEDGER_REVENUE_SHARDS,
+                json.dumps(txn_row, default=json_default),
+                json.dumps(purchase_row, default=json_default),
+                _shortfall("%s", "%s"),
+                FailureCode.INSUFFICIENT_FUNDS,
+            ],
+        )
+        answer = cursor.fetchone()
+    if answer[5]:
+        raise PurchaseRefused(answer[5])
+    txn_id, txn.status, txn.failure_reason, txn.failure_code, purchase_id = answer[:5]
+    inserted(txn, txn_id)
+    txn.verification_date = txn.created_at if txn.status == Status.COMPLETED else None
+    txn._stored = {"token": txn.token, "status": txn.status}
+    trail = _trail(txn)
+    for change in trail:
+        change.created_at = txn.created_at
+    _known_new(txn, trail)
+    if purchase_id is not None:
+        inserted(purchase, purchase_id)
+        purchase.transaction = txn  # and txn.purchase, as the ORM's create does
+    structlog.contextvars.bind_contextvars(transaction_token=txn.token)
+    return txn
+
+
+def _purchase_revenue_code(stream: str) -> str:
+    """The code of shard 0 of `stream`'s revenue accounts (`revenue_account`, `system_account`);
+    shard k's is this code + ":k"."""
+    return f"{LedgerAccount.Kind.REVENUE.lower()}:{stream}"

@@ -11,6 +11,11 @@ Sales revenue is sharded (`ledger.services.revenue_account`): each payer's money
 of its own account (wallet or pot), so purchases by different people lock different rows. What is
 bought is locked FOR SHARE, not FOR UPDATE: concurrent buyers of one product do not wait on each
 other, while an edit or delete of the product still waits for them (products have no stock).
+
+On PostgreSQL a wallet purchase is one call of the database function ledger_purchase() (migration
+ledger/0012, through ledger.services `purchase_open_settled`): the same locks, checks and rows as
+`_checkout_wallet_step_by_step` in one round trip. What it refuses or cannot do (the first purchase
+into a new revenue shard) runs the step-by-step path, which raises the errors. SQLite always runs it.
 """
 
 from dataclasses import dataclass
@@ -23,12 +28,19 @@ from django.utils import timezone
 
 from comrade import limits
 from comrade.commerce.models import PaymentItem, Product, Purchase, UserSubscription
-from comrade.commerce.selectors import purchases_in_rolling_month
+from comrade.commerce.selectors import ROLLING_MONTH, purchases_in_rolling_month
 from comrade.core import settlement
 from comrade.core.errors import field_error
 from comrade.ledger.models import LedgerAccount, PaymentProfile, TransactionToken, default_currency
 from comrade.ledger.selectors import balance_of
-from comrade.ledger.services import Leg, revenue_account, transaction_open_settled, wallet_account_id
+from comrade.ledger.services import (
+    Leg,
+    PurchaseRefused,
+    purchase_open_settled,
+    revenue_account,
+    transaction_open_settled,
+    wallet_account_id,
+)
 
 MAX_QUANTITY = 100
 Type = TransactionToken.Type
@@ -357,6 +369,45 @@ def _checkout(order: Order, *, payment_method: str, provider: str) -> PurchaseOu
 
 
 def _checkout_wallet(order: Order) -> PurchaseOutcome:
+    """On PostgreSQL one call of the database function ledger_purchase() (ledger.services
+    `purchase_open_settled`) makes the checks and the writes of `_checkout_wallet_step_by_step`;
+    whatever it leaves to the step-by-step path (a refusal, a revenue shard not yet created) runs
+    there, which raises the same errors as ever."""
+    if connection.vendor == "postgresql":
+        try:
+            return _checkout_wallet_in_one_call(order)
+        except PurchaseRefused:
+            pass
+    return _checkout_wallet_step_by_step(order)
+
+
+def _checkout_wallet_in_one_call(order: Order) -> PurchaseOutcome:
+    purchase = Purchase(
+        buyer=order.buyer,
+        product=order.product,
+        payment_item=order.payment_item,
+        quantity=order.quantity,
+        unit_price=order.unit_price,
+        total=order.total,
+    )
+    tiers = limits.tiers()
+    txn = purchase_open_settled(
+        purchase=purchase,
+        stream=SALES,
+        tiers={name: [t.max_purchase_amount, t.max_purchases_per_month] for name, t in tiers.items()},
+        default_tier=limits.DEFAULT_TIER,
+        since=timezone.now() - ROLLING_MONTH,
+        sender=order.buyer,
+        amount=order.total,
+        transaction_type=Type.PURCHASE,
+        payment_method=Method.INTERNAL,
+        description=order.description,
+        metadata=order.metadata(),
+    )
+    return PurchaseOutcome(transaction=txn, purchase=purchase if purchase.pk is not None else None)
+
+
+def _checkout_wallet_step_by_step(order: Order) -> PurchaseOutcome:
     with transaction.atomic():
         wallet = _check_limits(order) or wallet_account_id(order.buyer)
         revenue = sales_account(payer_account_id=wallet).pk
