@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from comrade.core.bulk import insert_objects, insert_rows, inserted, json_default
+from comrade.core.bulk import any_of, insert_objects, insert_rows, inserted, json_default
 from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
@@ -102,14 +102,13 @@ def lock_accounts(account_ids) -> dict[int, LedgerAccount]:
 def _lock_for_posting(account_ids) -> dict[int, LedgerAccount]:
     """Lock the accounts in primary-key order (FOR UPDATE; SQLite's writer lock is the database's)
     and read what posting needs, without the ORM's query building."""
-    ids = sorted(set(account_ids))
-    marks = ", ".join(["%s"] * len(ids))
+    where, params = any_of("id", sorted(set(account_ids)))
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, code, balance, total_in, total_out, allow_negative FROM ledger_ledgeraccount"
-            f" WHERE id IN ({marks}) ORDER BY id{lock}",
-            ids,
+            f" WHERE {where} ORDER BY id{lock}",
+            params,
         )
         rows = cursor.fetchall()
     return {
@@ -474,8 +473,22 @@ CACHE_CHUNK = 1000
 
 
 def _write_caches(accounts: list[LedgerAccount]) -> None:
-    """Set the cached balance and totals of the accounts, one UPDATE ... FROM (VALUES ...) per
-    CACHE_CHUNK accounts (SQLite and PostgreSQL bound the number of parameters)."""
+    """Set the cached balance and totals of the accounts: on PostgreSQL one UPDATE ... FROM
+    unnest(arrays), elsewhere one UPDATE ... FROM (VALUES ...) per CACHE_CHUNK accounts (SQLite
+    bounds the number of parameters)."""
+    if connection.vendor == "postgresql" and accounts:
+        columns = [[a.pk for a in accounts], [a.balance for a in accounts]]
+        columns += [[a.total_in for a in accounts], [a.total_out for a in accounts]]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE ledger_ledgeraccount a SET balance = v.balance, total_in = v.total_in, total_out = v.total_out"
+                " FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[])"
+                " AS v(id, balance, total_in, total_out) WHERE a.id = v.id",
+                columns,
+            )
+            if cursor.rowcount != len(accounts):
+                raise RuntimeError(f"updated {cursor.rowcount} of {len(accounts)} ledger accounts in a batch")
+        return
     for start in range(0, len(accounts), CACHE_CHUNK):
         chunk = accounts[start : start + CACHE_CHUNK]
         values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
@@ -498,9 +511,7 @@ def lock_free_accounts(account_ids) -> set[int]:
     ids = sorted(set(account_ids))
     if not ids or not connection.features.has_select_for_update_skip_locked:
         return set(ids)
-    marks = ", ".join(["%s"] * len(ids))
+    where, params = any_of("id", ids)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM ledger_ledgeraccount WHERE id IN ({marks}) ORDER BY id FOR UPDATE SKIP LOCKED", ids
-        )
+        cursor.execute(f"SELECT id FROM ledger_ledgeraccount WHERE {where} ORDER BY id FOR UPDATE SKIP LOCKED", params)
         return {row[0] for row in cursor.fetchall()}

@@ -3,11 +3,11 @@
 import logging
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from comrade.core.bulk import insert_objects
-from comrade.ledger.models import PaymentProfile, TransactionToken
+from comrade.core.bulk import any_of, insert_objects
+from comrade.ledger.models import TransactionToken
 from comrade.ledger.services import Leg, lock_free_accounts, transactions_open_settled_many
 from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
 from comrade.standing_orders.services import periods
@@ -39,8 +39,7 @@ def _execute_transfer_batch(now: datetime, broken: set[int]) -> int:
 
 def _claim(now: datetime, broken: set[int]) -> list[StandingOrder]:
     due = periods._due(now).filter(group__isnull=True).exclude(pk__in=broken).order_by("next_execution", "pk")
-    locked = due.select_for_update(skip_locked=True, of=("self",)).select_related("user", "recipient")
-    return list(locked[:TRANSFER_BATCH])
+    return list(due.select_for_update(skip_locked=True, of=("self",))[:TRANSFER_BATCH])
 
 
 def _run_batch(orders: list[StandingOrder], now: datetime) -> int:
@@ -93,8 +92,12 @@ def _open_runs(orders: list[StandingOrder]) -> dict[tuple[int, date], StandingOr
     """The execution rows already recorded for the orders' current periods (FAILED ones being retried)."""
     by_pk = {order.pk: order for order in orders}
     days = {order.next_scheduled_for for order in orders}
+    orders_in, order_ids = any_of("order_id", by_pk)
+    days_in, day_list = any_of("scheduled_for", days)
     found = {}
-    for execution in StandingOrderExecution.objects.filter(order_id__in=by_pk, scheduled_for__in=days):
+    table = StandingOrderExecution._meta.db_table
+    sql = f"SELECT * FROM {table} WHERE {orders_in} AND {days_in}"
+    for execution in StandingOrderExecution.objects.raw(sql, order_ids + day_list):
         execution.order = by_pk[execution.order_id]
         found[(execution.order_id, execution.scheduled_for)] = execution
     return found
@@ -103,25 +106,26 @@ def _open_runs(orders: list[StandingOrder]) -> dict[tuple[int, date], StandingOr
 def _active_wallets(orders: list[StandingOrder]) -> dict[int, int]:
     """The wallet account of every active payer and payee of the orders, by user id."""
     users = {order.user_id for order in orders} | {order.recipient_id for order in orders}
-    return dict(
-        PaymentProfile.objects.filter(user_id__in=users, user__is_active=True).values_list("user_id", "account_id")
-    )
+    where, params = any_of("p.user_id", users)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.user_id, p.account_id FROM ledger_paymentprofile p JOIN accounts_user u ON u.id = p.user_id"
+            f" WHERE {where} AND u.is_active",
+            params,
+        )
+        return dict(cursor.fetchall())
 
 
 def _payable(order: StandingOrder, wallets: dict[int, int]) -> bool:
-    return (
-        order.user.is_active
-        and order.user_id in wallets
-        and order.recipient_id in wallets
-        and order.recipient_id != order.user_id
-    )
+    """Both users are active (`_active_wallets` has only theirs) and differ."""
+    return order.user_id in wallets and order.recipient_id in wallets and order.recipient_id != order.user_id
 
 
 def _transfer(order: StandingOrder, wallets: dict[int, int]) -> tuple[list[Leg], dict]:
     """The legs and fields of the transfer `transfer_create` would make for the order."""
     legs = [Leg(wallets[order.user_id], -order.amount), Leg(wallets[order.recipient_id], order.amount)]
     return legs, {
-        "sender": order.user,
+        "sender_id": order.user_id,
         "receiver_id": order.recipient_id,
         "amount": order.amount,
         "transaction_type": TransactionToken.Type.TRANSFER,
@@ -145,8 +149,11 @@ def _save_orders(orders: list[StandingOrder]) -> None:
     same: dict[tuple, list[int]] = {}
     for order in orders:
         same.setdefault(tuple(getattr(order, name) for name in ORDER_FIELDS), []).append(order.pk)
+    fields = [StandingOrder._meta.get_field(name) for name in [*ORDER_FIELDS, "updated_at"]]
+    columns = ", ".join(f"{field.column} = %s" for field in fields)
     stamp = timezone.now()
-    for values, pks in same.items():
-        StandingOrder.objects.filter(pk__in=pks).update(
-            updated_at=stamp, **dict(zip(ORDER_FIELDS, values, strict=True))
-        )
+    with connection.cursor() as cursor:
+        for values, pks in same.items():
+            where, ids = any_of("id", pks)
+            prepared = [f.get_db_prep_save(v, connection) for f, v in zip(fields, (*values, stamp), strict=True)]
+            cursor.execute(f"UPDATE {StandingOrder._meta.db_table} SET {columns} WHERE {where}", prepared + ids)
