@@ -99,9 +99,22 @@ def lock_accounts(account_ids) -> dict[int, LedgerAccount]:
     return {a.pk: a for a in LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
-def _lock_for_posting(account_ids) -> dict[int, LedgerAccount]:
+@dataclass(slots=True)
+class _BatchAccount:
+    """What posting reads and moves of a locked account, for a batch: building a model instance
+    per account cost a batch more than its funds checks."""
+
+    pk: int
+    code: str
+    balance: Decimal
+    total_in: Decimal
+    total_out: Decimal
+    allow_negative: bool
+
+
+def _lock_for_posting(account_ids, *, light: bool = False) -> dict[int, LedgerAccount]:
     """Lock the accounts in primary-key order (FOR UPDATE; SQLite's writer lock is the database's)
-    and read what posting needs, without the ORM's query building."""
+    and read what posting needs, without the ORM's query building; `light`: as _BatchAccount."""
     where, params = any_of("id", sorted(set(account_ids)))
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
@@ -111,6 +124,11 @@ def _lock_for_posting(account_ids) -> dict[int, LedgerAccount]:
             params,
         )
         rows = cursor.fetchall()
+    if light:
+        return {
+            row[0]: _BatchAccount(row[0], row[1], _money(row[2]), _money(row[3]), _money(row[4]), bool(row[5]))
+            for row in rows
+        }
     return {
         row[0]: LedgerAccount(
             id=row[0],
@@ -409,7 +427,7 @@ def transactions_open_settled_many(items: Sequence[tuple[Sequence[Leg], dict]]) 
         return []
     for legs, _fields in items:
         _check_journal(legs, "a new transaction")
-    accounts = _lock_for_posting(leg.account_id for legs, _fields in items for leg in legs)
+    accounts = _lock_for_posting((leg.account_id for legs, _fields in items for leg in legs), light=True)
     record_id = current_idempotency_record_id()
     now = timezone.now()
     txns, moves, moved = [], [], {}

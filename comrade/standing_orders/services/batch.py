@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from comrade.core.bulk import any_of, insert_objects
-from comrade.ledger.models import TransactionToken
+from comrade.ledger.models import TransactionToken, default_currency
 from comrade.ledger.services import Leg, lock_free_accounts, transactions_open_settled_many
 from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
 from comrade.standing_orders.services import periods
@@ -62,7 +62,8 @@ def _run_batch(orders: list[StandingOrder], now: datetime) -> int:
             periods._run_period(order, now)
         else:
             payable.append((order, periods._attempt(order, execution, now)))
-    txns = transactions_open_settled_many([_transfer(order, wallets) for order, _ in payable])
+    currency = default_currency()
+    txns = transactions_open_settled_many([_transfer(order, wallets, currency) for order, _ in payable])
     for (order, execution), txn in zip(payable, txns, strict=True):
         periods._outcome(order, execution, txn, now)
     _save_runs([execution for _, execution in payable])
@@ -121,13 +122,14 @@ def _payable(order: StandingOrder, wallets: dict[int, int]) -> bool:
     return order.user_id in wallets and order.recipient_id in wallets and order.recipient_id != order.user_id
 
 
-def _transfer(order: StandingOrder, wallets: dict[int, int]) -> tuple[list[Leg], dict]:
+def _transfer(order: StandingOrder, wallets: dict[int, int], currency: str) -> tuple[list[Leg], dict]:
     """The legs and fields of the transfer `transfer_create` would make for the order."""
     legs = [Leg(wallets[order.user_id], -order.amount), Leg(wallets[order.recipient_id], order.amount)]
     return legs, {
         "sender_id": order.user_id,
         "receiver_id": order.recipient_id,
         "amount": order.amount,
+        "currency": currency,
         "transaction_type": TransactionToken.Type.TRANSFER,
         "payment_method": TransactionToken.PaymentMethod.INTERNAL,
         **periods._terms(order),
