@@ -22,13 +22,19 @@ def json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def any_of(column: str, values) -> tuple[str, list]:
+def pg_array(values) -> str:
+    """Numbers or dates as a PostgreSQL array literal, to be cast (`%s::bigint[]`): psycopg
+    adapts a list element by element in Python, about six times slower than this."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def any_of(column: str, values, cast: str = "bigint") -> tuple[str, list]:
     """`column IN (values)` as SQL and its parameters: on PostgreSQL one array parameter
-    (`= ANY(%s)`: a batch's thousand ids cost psycopg and the planner far less than a thousand
-    placeholders), elsewhere a list of placeholders."""
+    (`= ANY(%s::bigint[])`: a batch's thousand ids cost psycopg and the planner far less than a
+    thousand placeholders), elsewhere a list of placeholders. `values`: numbers or dates."""
     values = list(values)
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [values]
+        return f"{column} = ANY(%s::{cast}[])", [pg_array(values)]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from comrade.core.bulk import any_of, insert_objects, insert_rows, inserted, json_default
+from comrade.core.bulk import any_of, insert_objects, insert_rows, inserted, json_default, pg_array
 from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
@@ -520,14 +520,14 @@ def _batch_write_in_one_statement(txns: list[TransactionToken], moves: list, mov
         "failed_to": [Status.PENDING, Status.FAILED],
         "settled_from": ["", Status.PENDING, *SETTLED[:-1]],
         "settled_to": [Status.PENDING, *SETTLED],
-        "items": [leg[0] for leg in legs],
-        "accounts": [leg[1] for leg in legs],
-        "amounts": [leg[2] for leg in legs],
-        "afters": [leg[3] for leg in legs],
-        "ids": [a.pk for a in moved],
-        "balances": [a.balance for a in moved],
-        "ins": [a.total_in for a in moved],
-        "outs": [a.total_out for a in moved],
+        "items": pg_array(leg[0] for leg in legs),
+        "accounts": pg_array(leg[1] for leg in legs),
+        "amounts": pg_array(leg[2] for leg in legs),
+        "afters": pg_array(leg[3] for leg in legs),
+        "ids": pg_array(a.pk for a in moved),
+        "balances": pg_array(a.balance for a in moved),
+        "ins": pg_array(a.total_in for a in moved),
+        "outs": pg_array(a.total_out for a in moved),
     }
     with connection.cursor() as cursor:
         cursor.execute(BATCH_WRITE_SQL, params)
@@ -573,8 +573,8 @@ def _write_caches(accounts: list[LedgerAccount]) -> None:
     unnest(arrays), elsewhere one UPDATE ... FROM (VALUES ...) per CACHE_CHUNK accounts (SQLite
     bounds the number of parameters)."""
     if connection.vendor == "postgresql" and accounts:
-        columns = [[a.pk for a in accounts], [a.balance for a in accounts]]
-        columns += [[a.total_in for a in accounts], [a.total_out for a in accounts]]
+        columns = [pg_array(a.pk for a in accounts), pg_array(a.balance for a in accounts)]
+        columns += [pg_array(a.total_in for a in accounts), pg_array(a.total_out for a in accounts)]
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE ledger_ledgeraccount a SET balance = v.balance, total_in = v.total_in, total_out = v.total_out"

@@ -94,7 +94,7 @@ def _open_runs(orders: list[StandingOrder]) -> dict[tuple[int, date], StandingOr
     by_pk = {order.pk: order for order in orders}
     days = {order.next_scheduled_for for order in orders}
     orders_in, order_ids = any_of("order_id", by_pk)
-    days_in, day_list = any_of("scheduled_for", days)
+    days_in, day_list = any_of("scheduled_for", days, "date")
     found = {}
     table = StandingOrderExecution._meta.db_table
     sql = f"SELECT * FROM {table} WHERE {orders_in} AND {days_in}"
