@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from comrade.core.bulk import any_of, insert_objects, insert_rows, inserted, json_default, pg_array
+from comrade.core.bulk import any_of, column_values, insert_objects, insert_rows, inserted, json_default, pg_array
 from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
@@ -322,6 +322,7 @@ def _wallets(sender_id: int, receiver_id: int) -> tuple[int, int]:
 
 
 _TXN_FIELDS = [f for f in TransactionToken._meta.concrete_fields if not f.primary_key]
+_TXN_COLUMNS = [f.column for f in _TXN_FIELDS]
 OPEN_SETTLED_SQL = "SELECT * FROM ledger_open_settled(%s::bigint[], %s::numeric[], %s::jsonb, %s, %s)"
 
 
@@ -511,7 +512,8 @@ def _batch_write_in_one_statement(txns: list[TransactionToken], moves: list, mov
     legs = [(n, *leg) for n, move in enumerate(moves, start=1) for leg in move]
     params = {
         "txns": json.dumps(
-            [{f.column: f.pre_save(txn, add=True) for f in _TXN_FIELDS} for txn in txns], default=json_default
+            [dict(zip(_TXN_COLUMNS, row, strict=True)) for row in column_values(txns, _TXN_FIELDS, now=now)],
+            default=json_default,
         ),
         "tokens": [txn.token for txn in txns],
         "now": now,

@@ -141,7 +141,7 @@ def _save_runs(executions: list[StandingOrderExecution]) -> None:
     for execution in executions:
         execution.updated_at = stamp
     retried = [e for e in executions if e.pk is not None]
-    insert_objects([e for e in executions if e.pk is None])
+    insert_objects([e for e in executions if e.pk is None], now=stamp)
     if retried:
         StandingOrderExecution.objects.bulk_update(retried, RUN_FIELDS)
 
