@@ -420,10 +420,11 @@ def transactions_open_settled_many(items: Sequence[tuple[Sequence[Leg], dict]]) 
     below zero is written FAILED with the insufficient-funds reason and code and moves nothing,
     and the items after it go on. Then the transactions, their audit trails and the entries are
     inserted in bulk (`balance_after` is the running balance) and every cache is set in one UPDATE:
-    on PostgreSQL all of it in one statement (`_batch_write_in_one_statement`). What is stored per transaction is what `transaction_open_settled` stores (one timestamp for the
-    batch); unlike it, no token is bound to the log context (a batch has many) and the transactions
-    returned read their audit trail from the database. Must run inside transaction.atomic();
-    returns the transactions in the order of `items`."""
+    on PostgreSQL all of it in one statement (`_batch_write_in_one_statement`). What is stored per
+    transaction is what `transaction_open_settled` stores (one timestamp for the batch); unlike it, no
+    token is bound to the log context (a batch has many) and the transactions returned read their audit
+    trail from the database. Must run inside transaction.atomic(); returns the transactions in the order
+    of `items`."""
     if not items:
         return []
     for legs, _fields in items:
