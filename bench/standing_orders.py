@@ -3,14 +3,16 @@ by the registered scheduler job (`execute_standing_orders`, the one run_schedule
 run) in BENCH_SCHEDULERS parallel processes on PostgreSQL. Just before, in the same process tree,
 the service-layer transfer rate among the same funded users is measured (BENCH_CLIENTS processes
 for BENCH_SECONDS, as in bench.transfers), and the ratio `standing_orders_over_service_transfers`
-is reported (goal 3 of issue 12: at least 5). Checks that each order was paid exactly once: one
-SUCCEEDED execution and one COMPLETED transfer per order, every order moved to its next month, a
-second pass finds nothing due, verify_ledger is clean.
+is reported (goal 3 of issue 12: at least 5), with the CPU the scheduler processes and their
+database backends used per order (`scheduler_cpu`: which of the two bounds the rate). Checks that
+each order was paid exactly once: one SUCCEEDED execution and one COMPLETED transfer per order,
+every order moved to its next month, a second pass finds nothing due, verify_ledger is clean.
 
     python -m bench.standing_orders
 """
 
 import multiprocessing as mp
+import os
 import time
 
 from bench.infra import db
@@ -22,16 +24,43 @@ from bench.transfers import service_run
 DESCRIPTION = "Bench order"
 
 
+def _backend_cpu() -> tuple[int, float | None]:
+    """This process's PostgreSQL backend and the CPU seconds it used so far (None when its /proc
+    entry cannot be read: a server on another machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return pid, _cpu_of(pid)
+
+
+def _cpu_of(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _scheduler(now, queue) -> None:
+    """One scheduler process: how many orders it handled, its own CPU seconds and its database
+    backend's (to tell whether Python or the database bounds the rate)."""
     from comrade.core import jobs, scheduler
 
     try:
-        queue.put(scheduler.execute(jobs.get("execute_standing_orders"), now))
+        pid, backend_before = _backend_cpu()
+        cpu_before = time.process_time()
+        handled = scheduler.execute(jobs.get("execute_standing_orders"), now)
+        backend_after = _cpu_of(pid)
+        backend = None if backend_before is None or backend_after is None else backend_after - backend_before
+        queue.put((handled, time.process_time() - cpu_before, backend))
     except Exception as exc:  # noqa: BLE001 - reported as a failed scheduler
-        queue.put(f"{type(exc).__name__}: {exc}")
+        queue.put((f"{type(exc).__name__}: {exc}", 0.0, None))
 
 
-def run_schedulers(count: int, now) -> tuple[list, float]:
+def run_schedulers(count: int, now) -> tuple[list, float, dict]:
     from django.db import connections
 
     connections.close_all()
@@ -41,10 +70,15 @@ def run_schedulers(count: int, now) -> tuple[list, float]:
     procs = [ctx.Process(target=_scheduler, args=(now, queue)) for _ in range(count)]
     for proc in procs:
         proc.start()
-    handled = [queue.get() for _ in procs]
+    answers = [queue.get() for _ in procs]
     for proc in procs:
         proc.join()
-    return handled, time.monotonic() - started
+    backends = [backend for _, _, backend in answers]
+    cpu = {
+        "python_seconds": round(sum(python for _, python, _ in answers), 2),
+        "database_seconds": None if None in backends else round(sum(backends), 2),
+    }
+    return [handled for handled, _, _ in answers], time.monotonic() - started, cpu
 
 
 def exactly_once(first_id: int, today) -> dict:
@@ -94,8 +128,8 @@ def main() -> None:
     log(f"service-layer transfers among the same users: {knobs.clients} clients for {knobs.seconds}s")
     service = service_run(knobs, wallets)
     log(f"  {service['per_second']} transfers/s; executing the orders with {knobs.schedulers} scheduler process(es)")
-    handled, seconds = run_schedulers(knobs.schedulers, now)
-    again, _ = run_schedulers(1, now)
+    handled, seconds, cpu = run_schedulers(knobs.schedulers, now)
+    again, _, _ = run_schedulers(1, now)
     orders_per_second = round(loaded / seconds, 1)
     log(f"  {orders_per_second} orders/s")
     result = {
@@ -106,6 +140,15 @@ def main() -> None:
         "handled_per_scheduler": handled,
         "seconds": round(seconds, 1),
         "orders_per_second": orders_per_second,
+        "scheduler_cpu": {
+            **cpu,
+            "python_ms_per_order": round(cpu["python_seconds"] * 1000 / loaded, 3) if loaded else None,
+            "database_ms_per_order": (
+                round(cpu["database_seconds"] * 1000 / loaded, 3)
+                if loaded and cpu["database_seconds"] is not None
+                else None
+            ),
+        },
         "service_transfers": service,
         "ratios": {"standing_orders_over_service_transfers": ratio(orders_per_second, service["per_second"])},
         "second_pass_handled": again[0],

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from comrade.core.bulk import insert_objects, insert_rows, inserted, json_default
+from comrade.core.bulk import any_of, column_values, insert_objects, insert_rows, inserted, json_default, pg_array
 from comrade.core.errors import ApplicationError
 from comrade.core.idempotency import current_idempotency_record_id
 from comrade.ledger.models import (
@@ -99,19 +99,36 @@ def lock_accounts(account_ids) -> dict[int, LedgerAccount]:
     return {a.pk: a for a in LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
-def _lock_for_posting(account_ids) -> dict[int, LedgerAccount]:
+@dataclass(slots=True)
+class _BatchAccount:
+    """What posting reads and moves of a locked account, for a batch: building a model instance
+    per account cost a batch more than its funds checks."""
+
+    pk: int
+    code: str
+    balance: Decimal
+    total_in: Decimal
+    total_out: Decimal
+    allow_negative: bool
+
+
+def _lock_for_posting(account_ids, *, light: bool = False) -> dict[int, LedgerAccount]:
     """Lock the accounts in primary-key order (FOR UPDATE; SQLite's writer lock is the database's)
-    and read what posting needs, without the ORM's query building."""
-    ids = sorted(set(account_ids))
-    marks = ", ".join(["%s"] * len(ids))
+    and read what posting needs, without the ORM's query building; `light`: as _BatchAccount."""
+    where, params = any_of("id", sorted(set(account_ids)))
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, code, balance, total_in, total_out, allow_negative FROM ledger_ledgeraccount"
-            f" WHERE id IN ({marks}) ORDER BY id{lock}",
-            ids,
+            f" WHERE {where} ORDER BY id{lock}",
+            params,
         )
         rows = cursor.fetchall()
+    if light:
+        return {
+            row[0]: _BatchAccount(row[0], row[1], _money(row[2]), _money(row[3]), _money(row[4]), bool(row[5]))
+            for row in rows
+        }
     return {
         row[0]: LedgerAccount(
             id=row[0],
@@ -305,6 +322,7 @@ def _wallets(sender_id: int, receiver_id: int) -> tuple[int, int]:
 
 
 _TXN_FIELDS = [f for f in TransactionToken._meta.concrete_fields if not f.primary_key]
+_TXN_COLUMNS = [f.column for f in _TXN_FIELDS]
 OPEN_SETTLED_SQL = "SELECT * FROM ledger_open_settled(%s::bigint[], %s::numeric[], %s::jsonb, %s, %s)"
 
 
@@ -401,16 +419,17 @@ def transactions_open_settled_many(items: Sequence[tuple[Sequence[Leg], dict]]) 
     order against running balances: one that would take an account that must stay non-negative
     below zero is written FAILED with the insufficient-funds reason and code and moves nothing,
     and the items after it go on. Then the transactions, their audit trails and the entries are
-    inserted in bulk (`balance_after` is the running balance) and every cache is set in one UPDATE.
-    What is stored per transaction is what `transaction_open_settled` stores (one timestamp for the
-    batch); unlike it, no token is bound to the log context (a batch has many) and the transactions
-    returned read their audit trail from the database. Must run inside transaction.atomic();
-    returns the transactions in the order of `items`."""
+    inserted in bulk (`balance_after` is the running balance) and every cache is set in one UPDATE:
+    on PostgreSQL all of it in one statement (`_batch_write_in_one_statement`). What is stored per
+    transaction is what `transaction_open_settled` stores (one timestamp for the batch); unlike it, no
+    token is bound to the log context (a batch has many) and the transactions returned read their audit
+    trail from the database. Must run inside transaction.atomic(); returns the transactions in the order
+    of `items`."""
     if not items:
         return []
     for legs, _fields in items:
         _check_journal(legs, "a new transaction")
-    accounts = _lock_for_posting(leg.account_id for legs, _fields in items for leg in legs)
+    accounts = _lock_for_posting((leg.account_id for legs, _fields in items for leg in legs), light=True)
     record_id = current_idempotency_record_id()
     now = timezone.now()
     txns, moves, moved = [], [], {}
@@ -425,6 +444,17 @@ def transactions_open_settled_many(items: Sequence[tuple[Sequence[Leg], dict]]) 
             continue
         txns.append(TransactionToken(status=Status.COMPLETED, verification_date=now, **fields))
         moves.append(_move_running(accounts, legs, moved))
+    if connection.vendor == "postgresql":
+        _batch_write_in_one_statement(txns, moves, list(moved.values()), now)
+    else:
+        _batch_write_step_by_step(txns, moves, list(moved.values()), now)
+    for txn in txns:
+        txn._stored = {"token": txn.token, "status": txn.status}
+    return txns
+
+
+def _batch_write_step_by_step(txns: list[TransactionToken], moves: list, moved: list[LedgerAccount], now) -> None:
+    """The batch's rows on SQLite: the transactions, their audit trails, the entries, the caches."""
     insert_objects(txns)
     stamp = connection.ops.adapt_datetimefield_value(now)
     insert_rows(
@@ -437,10 +467,78 @@ def transactions_open_settled_many(items: Sequence[tuple[Sequence[Leg], dict]]) 
         ["transaction_id", "account_id", "amount", "balance_after", "created_at"],
         [(txn.pk, *leg, stamp) for txn, move in zip(txns, moves, strict=True) for leg in move],
     )
-    _write_caches(list(moved.values()))
-    for txn in txns:
-        txn._stored = {"token": txn.token, "status": txn.status}
-    return txns
+    _write_caches(moved)
+
+
+BATCH_WRITE_SQL = """
+WITH t AS (
+    INSERT INTO ledger_transactiontoken ({columns})
+    SELECT {columns} FROM jsonb_populate_recordset(NULL::ledger_transactiontoken, %(txns)s::jsonb)
+    RETURNING id, token, status, failure_reason
+), n AS (
+    SELECT t.id, t.status, t.failure_reason, i.n
+    FROM t JOIN unnest(%(tokens)s::text[]) WITH ORDINALITY AS i(token, n) ON i.token = t.token
+), trail AS (
+    INSERT INTO ledger_transactionstatuschange (transaction_id, from_status, to_status, reason, created_at)
+    SELECT n.id, s.from_status, s.to_status, CASE WHEN s.to_status = %(failed)s THEN n.failure_reason ELSE '' END,
+        %(now)s
+    FROM n CROSS JOIN LATERAL unnest(
+        CASE WHEN n.status = %(failed)s THEN %(failed_from)s::text[] ELSE %(settled_from)s::text[] END,
+        CASE WHEN n.status = %(failed)s THEN %(failed_to)s::text[] ELSE %(settled_to)s::text[] END
+    ) WITH ORDINALITY AS s(from_status, to_status, k)
+    ORDER BY n.n, s.k
+), entries AS (
+    INSERT INTO ledger_ledgerentry (transaction_id, account_id, amount, balance_after, created_at)
+    SELECT n.id, l.account_id, l.amount, l.balance_after, %(now)s
+    FROM unnest(%(items)s::int[], %(accounts)s::bigint[], %(amounts)s::numeric[], %(afters)s::numeric[])
+        WITH ORDINALITY AS l(item, account_id, amount, balance_after, k)
+    JOIN n ON n.n = l.item
+    ORDER BY l.k
+), caches AS (
+    UPDATE ledger_ledgeraccount a SET balance = v.balance, total_in = v.total_in, total_out = v.total_out
+    FROM unnest(%(ids)s::bigint[], %(balances)s::numeric[], %(ins)s::numeric[], %(outs)s::numeric[])
+        AS v(id, balance, total_in, total_out)
+    WHERE a.id = v.id
+    RETURNING a.id
+)
+SELECT n.id, (SELECT count(*) FROM caches) FROM n ORDER BY n.n
+""".format(columns=", ".join(f.column for f in _TXN_FIELDS))
+
+
+def _batch_write_in_one_statement(txns: list[TransactionToken], moves: list, moved: list[LedgerAccount], now) -> None:
+    """The batch's rows on PostgreSQL in one statement (data-modifying CTEs): the transactions
+    from one JSON parameter (their columns as the ORM would store them), the audit trails derived
+    from each one's status, the entries and the caches from arrays. The same rows as
+    `_batch_write_step_by_step`, in the same order."""
+    legs = [(n, *leg) for n, move in enumerate(moves, start=1) for leg in move]
+    params = {
+        "txns": json.dumps(
+            [dict(zip(_TXN_COLUMNS, row, strict=True)) for row in column_values(txns, _TXN_FIELDS, now=now)],
+            default=json_default,
+        ),
+        "tokens": [txn.token for txn in txns],
+        "now": now,
+        "failed": Status.FAILED,
+        "failed_from": ["", Status.PENDING],
+        "failed_to": [Status.PENDING, Status.FAILED],
+        "settled_from": ["", Status.PENDING, *SETTLED[:-1]],
+        "settled_to": [Status.PENDING, *SETTLED],
+        "items": pg_array(leg[0] for leg in legs),
+        "accounts": pg_array(leg[1] for leg in legs),
+        "amounts": pg_array(leg[2] for leg in legs),
+        "afters": pg_array(leg[3] for leg in legs),
+        "ids": pg_array(a.pk for a in moved),
+        "balances": pg_array(a.balance for a in moved),
+        "ins": pg_array(a.total_in for a in moved),
+        "outs": pg_array(a.total_out for a in moved),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(BATCH_WRITE_SQL, params)
+        rows = cursor.fetchall()
+    if len(rows) != len(txns) or (rows and rows[0][1] != len(moved)):
+        raise RuntimeError(f"a batch of {len(txns)} transactions wrote {len(rows)}, {rows[:1]} account caches")
+    for txn, row in zip(txns, rows, strict=True):
+        inserted(txn, row[0])
 
 
 def _move_running(
@@ -474,8 +572,22 @@ CACHE_CHUNK = 1000
 
 
 def _write_caches(accounts: list[LedgerAccount]) -> None:
-    """Set the cached balance and totals of the accounts, one UPDATE ... FROM (VALUES ...) per
-    CACHE_CHUNK accounts (SQLite and PostgreSQL bound the number of parameters)."""
+    """Set the cached balance and totals of the accounts: on PostgreSQL one UPDATE ... FROM
+    unnest(arrays), elsewhere one UPDATE ... FROM (VALUES ...) per CACHE_CHUNK accounts (SQLite
+    bounds the number of parameters)."""
+    if connection.vendor == "postgresql" and accounts:
+        columns = [pg_array(a.pk for a in accounts), pg_array(a.balance for a in accounts)]
+        columns += [pg_array(a.total_in for a in accounts), pg_array(a.total_out for a in accounts)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE ledger_ledgeraccount a SET balance = v.balance, total_in = v.total_in, total_out = v.total_out"
+                " FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[])"
+                " AS v(id, balance, total_in, total_out) WHERE a.id = v.id",
+                columns,
+            )
+            if cursor.rowcount != len(accounts):
+                raise RuntimeError(f"updated {cursor.rowcount} of {len(accounts)} ledger accounts in a batch")
+        return
     for start in range(0, len(accounts), CACHE_CHUNK):
         chunk = accounts[start : start + CACHE_CHUNK]
         values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
@@ -498,11 +610,9 @@ def lock_free_accounts(account_ids) -> set[int]:
     ids = sorted(set(account_ids))
     if not ids or not connection.features.has_select_for_update_skip_locked:
         return set(ids)
-    marks = ", ".join(["%s"] * len(ids))
+    where, params = any_of("id", ids)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM ledger_ledgeraccount WHERE id IN ({marks}) ORDER BY id FOR UPDATE SKIP LOCKED", ids
-        )
+        cursor.execute(f"SELECT id FROM ledger_ledgeraccount WHERE {where} ORDER BY id FOR UPDATE SKIP LOCKED", params)
         return {row[0] for row in cursor.fetchall()}
 
 

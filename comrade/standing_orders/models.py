@@ -107,7 +107,9 @@ class StandingOrder(models.Model):
         indexes = [
             models.Index(fields=["is_active"]),
             models.Index(fields=["next_execution"]),
-            models.Index(fields=["is_active", "next_execution"], name="standing_order_due"),
+            # the schedulers' claim order (due first, then id): read straight off the index, where
+            # (is_active, next_execution) alone made every claim sort all the orders due at once
+            models.Index(fields=["is_active", "next_execution", "id"], name="standing_order_claim"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ period to the previous occurrence: a monthly order started on the 31st pays on t
 Every occurrence runs at 00:00 UTC of its date (`run_at`). `end_date` is inclusive.
 """
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -40,6 +41,7 @@ def _estimate(start: date, frequency: str, day: date) -> int:
     return months - 1 if frequency == MONTHLY else day.year - start.year - 1
 
 
+@functools.lru_cache(maxsize=4096)  # a batch of orders mostly shares its schedules
 def first_on_or_after(start: date, frequency: str, day: date, end_date: date | None = None) -> date | None:
     """The earliest occurrence on or after `day`, or None when it would fall after `end_date`."""
     n = max(0, _estimate(start, frequency, day))

@@ -3,8 +3,9 @@
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
+from comrade.ledger import services as ledger_services
 from comrade.ledger.checks import run_all
 from comrade.ledger.models import LedgerAccount, LedgerEntry, TransactionToken
 from comrade.ledger.services import (
@@ -119,3 +120,21 @@ def test_an_unbalanced_item_refuses_the_whole_batch(make_user):
             [(good, {"sender": users[0], "amount": 1}), (bad, {"sender": users[0], "amount": 1})]
         )
     assert TransactionToken.objects.count() == count and books(accounts)[0][0] == Decimal("50.00")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement write is PostgreSQL's")
+def test_the_one_statement_write_stores_what_the_step_by_step_write_stores(make_user, monkeypatch):
+    """PostgreSQL writes a batch in one statement; SQLite step by step (transactions, trails,
+    entries, caches): both give the same rows."""
+    one_users, one_accounts = world(make_user)
+    step_users, step_accounts = world(make_user)
+    with transaction.atomic():
+        in_one = transactions_open_settled_many(items(one_users, one_accounts))
+    monkeypatch.setattr(ledger_services, "_batch_write_in_one_statement", ledger_services._batch_write_step_by_step)
+    with transaction.atomic():
+        step_by_step = transactions_open_settled_many(items(step_users, step_accounts))
+
+    assert [stored(t, one_accounts) for t in in_one] == [stored(t, step_accounts) for t in step_by_step]
+    assert books(one_accounts) == books(step_accounts)
+    assert [t.pk for t in in_one] == sorted(t.pk for t in in_one)
+    assert run_all() == []

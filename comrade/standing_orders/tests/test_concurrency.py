@@ -13,10 +13,9 @@ from comrade.core.testing.concurrency import run_together
 from comrade.ledger.checks import run_all
 from comrade.ledger.models import LedgerAccount, TransactionToken
 from comrade.ledger.services import wallet_account_id, wallet_fund
-from comrade.standing_orders import services
 from comrade.standing_orders.models import StandingOrder, StandingOrderExecution
 from comrade.standing_orders.schedule import run_at
-from comrade.standing_orders.services import standing_orders_execute_due
+from comrade.standing_orders.services import batch, standing_orders_execute_due
 from comrade.standing_orders.tests.factories import StandingOrderFactory, today
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -63,7 +62,7 @@ def test_two_schedulers_execute_each_of_500_due_orders_exactly_once(make_user):
 def test_two_schedulers_share_small_batches_with_short_payers_each_order_once(make_user, monkeypatch):
     """Batches of 25 claimed with SKIP LOCKED by two schedulers; users pay each other and some
     payers run short, so some periods fail for funds while their neighbours are paid."""
-    monkeypatch.setattr(services, "TRANSFER_BATCH", 25)
+    monkeypatch.setattr(batch, "TRANSFER_BATCH", 25)
     users = [make_user() for _ in range(30)]
     for payer in users[:10]:
         wallet_fund(user=payer, amount=Decimal("60.00"))
@@ -124,14 +123,14 @@ def test_an_order_whose_account_another_transaction_holds_waits_for_a_later_batc
     free = StandingOrderFactory(user=other, recipient=payer, amount=Decimal("1.00"))
     wallet_fund(user=other, amount=Decimal("5.00"))
     batches, first_batch_paid, waited = [], threading.Event(), []
-    real = services.transactions_open_settled_many
+    real = batch.transactions_open_settled_many
 
     def many(items):
         batches.append(len(items))
         first_batch_paid.set()
         return real(items)
 
-    monkeypatch.setattr(services, "transactions_open_settled_many", many)
+    monkeypatch.setattr(batch, "transactions_open_settled_many", many)
     locked = threading.Event()
 
     def hold_payee_account_until_the_scheduler_waits_for_it():

@@ -12,9 +12,8 @@ from django.utils import timezone
 from comrade.ledger.checks import run_all
 from comrade.ledger.models import LedgerEntry, TransactionToken
 from comrade.ledger.selectors import balance_of
-from comrade.standing_orders import services
 from comrade.standing_orders.schedule import run_at
-from comrade.standing_orders.services import standing_orders_execute_due
+from comrade.standing_orders.services import batch, standing_orders_execute_due
 from comrade.standing_orders.tests.factories import StandingOrderFactory, today
 
 pytestmark = pytest.mark.django_db
@@ -33,14 +32,14 @@ def run(django_capture_on_commit_callbacks):
 def one_batch(monkeypatch):
     """Fail the test if the orders were not paid by the batch's single ledger call."""
     calls = []
-    real = services.transactions_open_settled_many
+    real = batch.transactions_open_settled_many
 
     def many(items):
         if items:
             calls.append(len(items))
         return real(items)
 
-    monkeypatch.setattr(services, "transactions_open_settled_many", many)
+    monkeypatch.setattr(batch, "transactions_open_settled_many", many)
     return calls
 
 
@@ -158,7 +157,7 @@ def test_a_batch_that_breaks_is_executed_order_by_order(make_user, run, monkeypa
     def broken(items):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "transactions_open_settled_many", broken)
+    monkeypatch.setattr(batch, "transactions_open_settled_many", broken)
     assert run(timezone.now()) == 3
     assert [o.executions.get().status for o in orders] == ["SUCCEEDED"] * 3
     assert balance_of(payee) == Decimal("30.00") and run(timezone.now()) == 0 and run_all() == []
@@ -206,7 +205,7 @@ def test_the_batch_records_what_the_per_order_path_records(make_user, run, monke
 
     mail.outbox.clear()
     single_orders, single_users = scenario(make_user)
-    monkeypatch.setattr(services, "TRANSFER_BATCH", 1)
+    monkeypatch.setattr(batch, "TRANSFER_BATCH", 1)
     assert run(now) == 8
 
     assert outcome(single_orders, single_users) == batched
