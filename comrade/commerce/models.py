@@ -56,17 +56,29 @@ class Purchase(models.Model):
     """An order: who bought what, how many, at which price, paid by which transaction (from the
     buyer's wallet, an external provider, or a purchase group's pot)."""
 
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="purchases")
+    # The foreign keys' own indexes are left out: the composite indexes below lead with buyer and
+    # with product, and group and payment item are indexed only where set (most purchases are
+    # neither a group's nor a payment item's). Each index is written on every purchase (issue 12).
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases", db_index=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="purchases", db_index=False
+    )
     payment_item = models.ForeignKey(
-        PaymentItem, on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
+        PaymentItem, on_delete=models.PROTECT, null=True, blank=True, related_name="purchases", db_index=False
     )
     quantity = models.PositiveIntegerField()
     unit_price = money_model_field(default=None)
     total = money_model_field(default=None)
     transaction = models.OneToOneField(TransactionToken, on_delete=models.PROTECT, related_name="purchase")
     group = models.ForeignKey(
-        "groups.PaymentGroups", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
+        "groups.PaymentGroups",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="purchases",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -86,6 +98,10 @@ class Purchase(models.Model):
             models.Index(fields=["buyer", "product"], name="purchase_buyer_product"),
             models.Index(fields=["product", "buyer"], name="purchase_product_buyer"),
             models.Index(fields=["buyer", "created_at"], name="purchase_buyer_created"),
+            models.Index(fields=["group"], condition=Q(group__isnull=False), name="purchase_group"),
+            models.Index(
+                fields=["payment_item"], condition=Q(payment_item__isnull=False), name="purchase_payment_item"
+            ),
         ]
 
     def __str__(self) -> str:
