@@ -207,7 +207,8 @@ MAX_TRANSACTION_AMOUNT = env_decimal("MAX_TRANSACTION_AMOUNT", "1000000.00")
 # chosen by the payer's account, so that purchases by different people do not queue on one row.
 # 1 puts everything on revenue:sales / revenue:subscriptions as before. Money stays in the shard it
 # was paid into when this changes: readers sum every shard and refunds debit the sale's own shard.
-LEDGER_REVENUE_SHARDS = env_int("LEDGER_REVENUE_SHARDS", 16)
+# 64: with 8 purchases in flight, 16 shards still made them wait on each other (docs/performance.md).
+LEDGER_REVENUE_SHARDS = env_int("LEDGER_REVENUE_SHARDS", 64)
 if LEDGER_REVENUE_SHARDS < 1:
     raise ImproperlyConfigured("LEDGER_REVENUE_SHARDS must be at least 1.")
 
