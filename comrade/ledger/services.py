@@ -250,10 +250,9 @@ def transaction_open_settled(*, legs: Sequence[Leg], **fields) -> TransactionTok
     fields.setdefault("idempotency_record_id", current_idempotency_record_id())
     if connection.vendor == "postgresql":
         head = [[leg.account_id for leg in legs], [leg.amount for leg in legs]]
-        txn = _open_settled_in_one_call(OPEN_SETTLED_SQL, head, fields)
-    else:
-        with transaction.atomic(savepoint=False):
-            txn = _open_settled_step_by_step(legs, fields)
+        return _open_settled_in_one_call(OPEN_SETTLED_SQL, head, fields)[0]
+    with transaction.atomic(savepoint=False):
+        txn = _open_settled_step_by_step(legs, fields)
     structlog.contextvars.bind_contextvars(transaction_token=txn.token)
     return txn
 
@@ -299,9 +298,8 @@ def transfer_open_settled(*, sender_id: int, receiver_id: int, amount: Decimal, 
     fields.update(sender_id=sender_id, receiver_id=receiver_id, amount=amount)
     fields.setdefault("idempotency_record_id", current_idempotency_record_id())
     if connection.vendor == "postgresql":
-        txn = _open_settled_in_one_call(TRANSFER_SQL, [sender_id, receiver_id, amount], fields)
-        structlog.contextvars.bind_contextvars(transaction_token=txn.token)
-        return txn
+        head = [sender_id, receiver_id, amount]
+        return _open_settled_in_one_call(TRANSFER_SQL, head, fields, refused=ReceiverRefused)[0]
     sender_account, receiver_account = _wallets(sender_id, receiver_id)
     return transaction_open_settled(legs=[Leg(sender_account, -amount), Leg(receiver_account, amount)], **fields)
 
@@ -326,20 +324,25 @@ _TXN_COLUMNS = [f.column for f in _TXN_FIELDS]
 OPEN_SETTLED_SQL = "SELECT * FROM ledger_open_settled(%s::bigint[], %s::numeric[], %s::jsonb, %s, %s)"
 
 
-def _open_settled_in_one_call(sql: str, head: list, fields: dict) -> TransactionToken:
+def _open_settled_in_one_call(
+    sql: str, head: list, fields: dict, *, tail: Sequence = (), refused: type[Exception] | None = None
+) -> tuple[TransactionToken, tuple]:
     """PostgreSQL: one statement, atomic by itself (no BEGIN and COMMIT round trips when the caller
-    has no transaction open): `sql` with `head`, then the transaction's row as JSON (its columns the
-    model's, each as the ORM would store it) and the insufficient-funds reason and code."""
+    has no transaction open): `sql` with `head`, the transaction's row as JSON (its columns the
+    model's, each as the ORM would store it), `tail`, and the insufficient-funds reason and code.
+    The answer starts with the transaction's id, status, failure reason and code; with `refused`,
+    its last column is a refusal code, raised as `refused(code)` when set (nothing was written).
+    Returns the transaction and the answer's other columns."""
     txn = TransactionToken(status=Status.PENDING, **fields)
     row = {f.column: f.pre_save(txn, add=True) for f in _TXN_FIELDS}
+    params = [*head, json.dumps(row, default=json_default), *tail, _shortfall("%s", "%s")]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [*head, json.dumps(row, default=json_default), _shortfall("%s", "%s"), FailureCode.INSUFFICIENT_FUNDS],
-        )
+        cursor.execute(sql, [*params, FailureCode.INSUFFICIENT_FUNDS])
         answer = cursor.fetchone()
-    if len(answer) > 4 and answer[4]:
-        raise ReceiverRefused(answer[4])
+    if refused is not None:
+        answer, refusal = answer[:-1], answer[-1]
+        if refusal:
+            raise refused(refusal)
     txn_id, txn.status, txn.failure_reason, txn.failure_code = answer[:4]
     inserted(txn, txn_id)
     txn.verification_date = txn.created_at if txn.status == Status.COMPLETED else None
@@ -348,7 +351,8 @@ def _open_settled_in_one_call(sql: str, head: list, fields: dict) -> Transaction
     for change in trail:
         change.created_at = txn.created_at
     _known_new(txn, trail)
-    return txn
+    structlog.contextvars.bind_contextvars(transaction_token=txn.token)
+    return txn, answer[4:]
 
 
 def _trail(txn: TransactionToken) -> list[TransactionStatusChange]:
@@ -646,45 +650,17 @@ def purchase_open_settled(
     step-by-step path must decide. Returns the transaction (COMPLETED, or FAILED for insufficient
     funds with `purchase` left unsaved)."""
     fields.setdefault("idempotency_record_id", current_idempotency_record_id())
-    txn = TransactionToken(status=Status.PENDING, **fields)
-    txn_row = {f.column: f.pre_save(txn, add=True) for f in _TXN_FIELDS}
     purchase_row = {
         f.column: f.pre_save(purchase, add=True) for f in purchase._meta.concrete_fields if not f.primary_key
     }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            PURCHASE_SQL,
-            [
-                purchase.buyer_id,
-                purchase.product_id,
-                purchase.payment_item_id,
-                txn.amount,
-                json.dumps(tiers, default=json_default),
-                default_tier,
-                since,
-                _purchase_revenue_code(stream),
-                settings.LEDGER_REVENUE_SHARDS,
-                json.dumps(txn_row, default=json_default),
-                json.dumps(purchase_row, default=json_default),
-                _shortfall("%s", "%s"),
-                FailureCode.INSUFFICIENT_FUNDS,
-            ],
-        )
-        answer = cursor.fetchone()
-    if answer[5]:
-        raise PurchaseRefused(answer[5])
-    txn_id, txn.status, txn.failure_reason, txn.failure_code, purchase_id = answer[:5]
-    inserted(txn, txn_id)
-    txn.verification_date = txn.created_at if txn.status == Status.COMPLETED else None
-    txn._stored = {"token": txn.token, "status": txn.status}
-    trail = _trail(txn)
-    for change in trail:
-        change.created_at = txn.created_at
-    _known_new(txn, trail)
+    head = [purchase.buyer_id, purchase.product_id, purchase.payment_item_id, fields["amount"]]
+    head += [json.dumps(tiers, default=json_default), default_tier, since]
+    head += [_purchase_revenue_code(stream), settings.LEDGER_REVENUE_SHARDS]
+    tail = [json.dumps(purchase_row, default=json_default)]
+    txn, (purchase_id,) = _open_settled_in_one_call(PURCHASE_SQL, head, fields, tail=tail, refused=PurchaseRefused)
     if purchase_id is not None:
         inserted(purchase, purchase_id)
         purchase.transaction = txn  # and txn.purchase, as the ORM's create does
-    structlog.contextvars.bind_contextvars(transaction_token=txn.token)
     return txn
 
 

@@ -65,6 +65,18 @@ class Order:
     def description(self) -> str:
         return f"{self.product or self.payment_item} x{self.quantity}"[:255]
 
+    def purchase(self, **extra) -> Purchase:
+        """The Purchase row that records this order, unsaved."""
+        return Purchase(
+            buyer=self.buyer,
+            product=self.product,
+            payment_item=self.payment_item,
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            total=self.total,
+            **extra,
+        )
+
     def metadata(self) -> dict:
         target = {"product_id": self.product.pk} if self.product else {"payment_item_id": self.payment_item.pk}
         return {**target, "quantity": self.quantity, "unit_price": str(self.unit_price)}
@@ -382,14 +394,7 @@ def _checkout_wallet(order: Order) -> PurchaseOutcome:
 
 
 def _checkout_wallet_in_one_call(order: Order) -> PurchaseOutcome:
-    purchase = Purchase(
-        buyer=order.buyer,
-        product=order.product,
-        payment_item=order.payment_item,
-        quantity=order.quantity,
-        unit_price=order.unit_price,
-        total=order.total,
-    )
+    purchase = order.purchase()
     tiers = limits.tiers()
     txn = purchase_open_settled(
         purchase=purchase,
@@ -445,14 +450,6 @@ def _checkout_external(order: Order, *, provider: str) -> PurchaseOutcome:
 def _recorded(order: Order, txn: TransactionToken, *, group=None) -> PurchaseOutcome:
     if txn.status != TransactionToken.Status.COMPLETED:
         return PurchaseOutcome(transaction=txn, purchase=None)
-    purchase = Purchase.objects.create(
-        buyer=order.buyer,
-        product=order.product,
-        payment_item=order.payment_item,
-        quantity=order.quantity,
-        unit_price=order.unit_price,
-        total=order.total,
-        transaction=txn,
-        **({"group": group} if group is not None else {}),
-    )
+    purchase = order.purchase(transaction=txn, **({"group": group} if group is not None else {}))
+    purchase.save(force_insert=True)
     return PurchaseOutcome(transaction=txn, purchase=purchase)
