@@ -34,19 +34,19 @@ def _execute_transfer_batch(now: datetime, broken: set[int]) -> int:
         if not claimed:
             raise
         logger.exception("a batch of %s standing orders failed; executing them one by one", len(claimed))
-        return sum(periods._execute_isolated(pk, now, broken) for pk in claimed)
+        return sum(periods.execute_isolated(pk, now, broken) for pk in claimed)
 
 
 def _claim(now: datetime, broken: set[int]) -> list[StandingOrder]:
-    due = periods._due(now).filter(group__isnull=True).exclude(pk__in=broken).order_by("next_execution", "pk")
+    due = periods.due_orders(now).filter(group__isnull=True).exclude(pk__in=broken).order_by("next_execution", "pk")
     return list(due.select_for_update(skip_locked=True, of=("self",))[:TRANSFER_BATCH])
 
 
 def _run_batch(orders: list[StandingOrder], now: datetime) -> int:
-    """The per-order checks as `_run_period` makes them, then every payment in one ledger call,
+    """The per-order checks as `run_period` makes them, then every payment in one ledger call,
     then the executions and the orders written in bulk; returns how many orders were handled (the
     `_busy` ones are left for the next claim). An order whose payer or payee cannot be paid takes
-    `_run_period` (it is suspended with the transfer service's own reason)."""
+    `run_period` (it is suspended with the transfer service's own reason)."""
     runs = _open_runs(orders)
     wallets = _active_wallets(orders)
     busy = _busy(orders, wallets)
@@ -57,15 +57,15 @@ def _run_batch(orders: list[StandingOrder], now: datetime) -> int:
         execution = runs.get((order.pk, order.next_scheduled_for))
         if execution is not None and execution.status != Run.FAILED:
             logger.warning("standing order %s: period %s was already handled", order.pk, order.next_scheduled_for)
-            periods._advance(order)
+            periods.advance(order)
         elif not _payable(order, wallets):
-            periods._run_period(order, now)
+            periods.run_period(order, now)
         else:
-            payable.append((order, periods._attempt(order, execution, now)))
+            payable.append((order, periods.attempt(order, execution, now)))
     currency = default_currency()
     txns = transactions_open_settled_many([_transfer(order, wallets, currency) for order, _ in payable])
     for (order, execution), txn in zip(payable, txns, strict=True):
-        periods._outcome(order, execution, txn, now)
+        periods.record_outcome(order, execution, txn, now)
     _save_runs([execution for _, execution in payable])
     _save_orders([order for order, _ in payable])
     return len(orders) - len(busy)
@@ -132,7 +132,7 @@ def _transfer(order: StandingOrder, wallets: dict[int, int], currency: str) -> t
         "currency": currency,
         "transaction_type": TransactionToken.Type.TRANSFER,
         "payment_method": TransactionToken.PaymentMethod.INTERNAL,
-        **periods._terms(order),
+        **periods.transfer_terms(order),
     }
 
 

@@ -1,7 +1,7 @@
 """Executing standing orders one by one, each in its own database transaction: orders paying a
 group (group contributions allocate dues and lock the group) and the orders of a batch that failed
 unexpectedly. What a period's outcome does to the order and its execution is decided here for both
-paths (`_attempt`, `_outcome`)."""
+paths (`attempt`, `record_outcome`)."""
 
 import logging
 from datetime import UTC, datetime, timedelta
@@ -23,17 +23,17 @@ CATCH_UP_LATEST = "latest"
 BATCH_SIZE = 100
 
 
-def _due(now: datetime):
+def due_orders(now: datetime):
     return StandingOrder.objects.filter(is_active=True, next_execution__lte=now)
 
 
 def _execute_group_orders(now: datetime, broken: set[int]) -> int:
     """Group contributions allocate dues and lock the group: each in its own transaction."""
-    due = _due(now).filter(group__isnull=False).exclude(pk__in=broken).order_by("next_execution", "pk")
-    return sum(_execute_isolated(pk, now, broken) for pk in due.values_list("pk", flat=True)[:BATCH_SIZE])
+    due = due_orders(now).filter(group__isnull=False).exclude(pk__in=broken).order_by("next_execution", "pk")
+    return sum(execute_isolated(pk, now, broken) for pk in due.values_list("pk", flat=True)[:BATCH_SIZE])
 
 
-def _execute_isolated(pk: int, now: datetime, broken: set[int]) -> int:
+def execute_isolated(pk: int, now: datetime, broken: set[int]) -> int:
     try:
         return _execute_one(pk, now)
     except Exception:
@@ -45,32 +45,38 @@ def _execute_isolated(pk: int, now: datetime, broken: set[int]) -> int:
 def _execute_one(pk: int, now: datetime) -> int:
     """Lock the order if it is still due and no other scheduler holds it, then run its period."""
     with transaction.atomic():
-        order = _due(now).select_for_update(skip_locked=True, of=("self",)).select_related("user").filter(pk=pk).first()
+        order = (
+            due_orders(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(pk=pk)
+            .first()
+        )
         if order is None:
             return 0
-        _run_period(order, now)
+        run_period(order, now)
         return 1
 
 
-def _run_period(order: StandingOrder, now: datetime) -> None:
+def run_period(order: StandingOrder, now: datetime) -> None:
     execution = order.executions.filter(scheduled_for=order.next_scheduled_for).first()
     if execution is not None and execution.status != Run.FAILED:
         logger.warning("standing order %s: period %s was already handled", order.pk, order.next_scheduled_for)
-        _advance(order)
+        advance(order)
         return
-    execution = _attempt(order, execution, now)
+    execution = attempt(order, execution, now)
     try:
         with transaction.atomic():
             txn = _pay(order)
     except ApplicationError as exc:
         _suspended(order, execution, exc.message)
         return
-    _outcome(order, execution, txn, now)
+    record_outcome(order, execution, txn, now)
     execution.save()
     order.save()
 
 
-def _attempt(order: StandingOrder, execution: StandingOrderExecution | None, now: datetime) -> StandingOrderExecution:
+def attempt(order: StandingOrder, execution: StandingOrderExecution | None, now: datetime) -> StandingOrderExecution:
     """The execution row of the order's period, counting this attempt (a new one, or the FAILED
     one being retried); under the 'latest' catch-up policy the periods missed before are skipped."""
     if execution is None and settings.STANDING_ORDER_CATCH_UP == CATCH_UP_LATEST:
@@ -81,7 +87,7 @@ def _attempt(order: StandingOrder, execution: StandingOrderExecution | None, now
     return execution
 
 
-def _terms(order: StandingOrder) -> dict:
+def transfer_terms(order: StandingOrder) -> dict:
     return {
         "description": order.description or f"Standing order #{order.pk}",
         "metadata": {"standing_order_id": order.pk, "scheduled_for": order.next_scheduled_for.isoformat()},
@@ -92,8 +98,10 @@ def _pay(order: StandingOrder) -> TransactionToken:
     if not order.user.is_active:
         raise ApplicationError("owner_inactive", "The owner's account is no longer active.")
     if order.group_id is not None:
-        return group_contribute(group=order.group, user=order.user, amount=order.amount, **_terms(order))
-    return transfer_create(sender=order.user, receiver_id=order.recipient_id, amount=order.amount, **_terms(order))
+        return group_contribute(group=order.group, user=order.user, amount=order.amount, **transfer_terms(order))
+    return transfer_create(
+        sender=order.user, receiver_id=order.recipient_id, amount=order.amount, **transfer_terms(order)
+    )
 
 
 def _skip_missed(order: StandingOrder, now: datetime) -> None:
@@ -114,7 +122,9 @@ def _skip_missed(order: StandingOrder, now: datetime) -> None:
     order.next_scheduled_for = latest
 
 
-def _outcome(order: StandingOrder, execution: StandingOrderExecution, txn: TransactionToken, now: datetime) -> None:
+def record_outcome(
+    order: StandingOrder, execution: StandingOrderExecution, txn: TransactionToken, now: datetime
+) -> None:
     """Record the payment's outcome on the order and its execution, in memory (the caller saves
     them). Paid: the order moves to its next period. Insufficient funds: the same period is retried
     later, and after the last retry it is skipped."""
@@ -151,6 +161,6 @@ def _schedule_next(order: StandingOrder) -> None:
     _schedule_from(order, order.next_scheduled_for + timedelta(days=1))
 
 
-def _advance(order: StandingOrder) -> None:
+def advance(order: StandingOrder) -> None:
     _schedule_next(order)
     order.save()

@@ -200,14 +200,14 @@ def test_a_period_already_recorded_is_never_paid_again(payer, payee, run):
 def test_an_order_that_breaks_is_rolled_back_alone(payer, payee, make_user, run, monkeypatch):
     broken = StandingOrderFactory(user=payer, recipient=payee)
     healthy = StandingOrderFactory(user=payer, recipient=make_user())
-    real_outcome = periods._outcome
+    real_outcome = periods.record_outcome
 
     def outcome(order, execution, txn, now):
         real_outcome(order, execution, txn, now)
         if order.pk == broken.pk:  # after its payment, in the batch and on the per-order path
             raise RuntimeError("boom")
 
-    monkeypatch.setattr(periods, "_outcome", outcome)
+    monkeypatch.setattr(periods, "record_outcome", outcome)
     assert run() == 1
     assert healthy.executions.get().status == "SUCCEEDED" and not broken.executions.exists()
     assert balance_of(payee) == 0 and balance_of(payer) == Decimal("90.00")
