@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from comrade.core.testing.ledger import same_transaction, trail
 from comrade.ledger.checks import run_all
 from comrade.ledger.models import IllegalTransition, LedgerAccount, LedgerEntry, TransactionToken
 from comrade.ledger.selectors import balance_of
@@ -115,10 +116,6 @@ def test_fund_command_moves_platform_money_through_the_ledger(make_user, capsys)
     assert balance_of(user) == Decimal("25.50")
 
 
-def _trail(txn):
-    return [(c.from_status, c.to_status, c.reason) for c in txn.status_changes.order_by("id")]
-
-
 def test_transaction_open_settled_stores_what_open_and_settle_store(make_user):
     payer, payee = make_user(balance=10), make_user(balance=1)
     legs = [Leg(wallet_account_id(payer), Decimal("-2.50")), Leg(wallet_account_id(payee), Decimal("2.50"))]
@@ -126,7 +123,7 @@ def test_transaction_open_settled_stores_what_open_and_settle_store(make_user):
         txn = transaction_open_settled(legs=legs, sender=payer, receiver=payee, amount=Decimal("2.50"))
     txn.refresh_from_db()
     assert txn.status == "COMPLETED" and txn.verification_date is not None and txn.failure_code == ""
-    assert _trail(txn) == [
+    assert trail(txn) == [
         ("", "PENDING", ""),
         ("PENDING", "AUTHORIZED", ""),
         ("AUTHORIZED", "VERIFIED", ""),
@@ -153,7 +150,7 @@ def test_transaction_open_settled_records_insufficient_funds_and_moves_nothing(m
     txn.refresh_from_db()
     assert txn.status == "FAILED" and txn.failure_code == "insufficient_funds"
     assert txn.failure_reason.startswith("Insufficient balance: 1.00 available, 2.00 needed")
-    assert _trail(txn) == [("", "PENDING", ""), ("PENDING", "FAILED", txn.failure_reason)]
+    assert trail(txn) == [("", "PENDING", ""), ("PENDING", "FAILED", txn.failure_reason)]
     assert not txn.entries.exists()
     assert (balance_of(payer), balance_of(payee)) == (Decimal("1.00"), Decimal("0.00"))
     assert LedgerAccount.objects.get(pk=wallet_account_id(payer)).total_out == Decimal("0.00")
@@ -196,18 +193,7 @@ def test_transaction_open_settled_writes_every_column_as_open_and_settle_do(make
         fast = transaction_open_settled(legs=legs, **fields)
     with transaction.atomic():
         slow = settle(transaction_open(**fields), [Leg(leg.account_id, leg.amount) for leg in legs])
-    stored_fast, stored_slow = TransactionToken.objects.get(pk=fast.pk), TransactionToken.objects.get(pk=slow.pk)
-    differ = {"id", "token", "created_at", "updated_at", "verification_date"}
-    for field in TransactionToken._meta.concrete_fields:
-        if field.name not in differ:
-            assert getattr(stored_fast, field.attname) == getattr(stored_slow, field.attname), field.name
-    assert (stored_fast.verification_date is None) == (stored_slow.verification_date is None)
-    assert _trail(stored_fast) == _trail(stored_slow)
+    stored_fast, _ = same_transaction(fast, slow)
     fast_entries = [(e.account_id, e.amount) for e in stored_fast.entries.order_by("id")]
     assert fast_entries == ([(leg.account_id, leg.amount) for leg in legs] if balance == 10 else [])
-    # what the function handed back is what was stored, so the API can answer without reading again
-    assert (fast.pk, fast.status, fast.token) == (stored_fast.pk, stored_fast.status, stored_fast.token)
-    assert [(c.transaction_id, c.to_status) for c in fast.status_changes.all()] == [
-        (fast.pk, s) for _, s, _ in _trail(stored_fast)
-    ]
     assert run_all() == []

@@ -24,6 +24,7 @@ from comrade.commerce.services.purchases import (
 )
 from comrade.commerce.tests.factories import PaymentItemFactory, ProductFactory, purchase_history, subscription
 from comrade.core.errors import ApplicationError
+from comrade.core.testing.ledger import same_transaction
 from comrade.ledger.checks import run_all
 from comrade.ledger.models import LedgerAccount, LedgerEntry, TransactionToken
 from comrade.ledger.selectors import balance_of
@@ -47,36 +48,10 @@ def step_by_step(buyer, product, quantity):
     return _checkout_wallet_step_by_step(order)
 
 
-def trail(txn):
-    return [(c.from_status, c.to_status, c.reason) for c in txn.status_changes.order_by("id")]
-
-
 def entries(txn):
     return [
         (e.account_id, e.amount, e.balance_after) for e in LedgerEntry.objects.filter(transaction=txn).order_by("id")
     ]
-
-
-def same_transaction(fast, slow):
-    """Every column alike but what each write makes anew; the trail alike."""
-    stored_fast, stored_slow = TransactionToken.objects.get(pk=fast.pk), TransactionToken.objects.get(pk=slow.pk)
-    differ = {"id", "token", "created_at", "updated_at", "verification_date"}
-    for field in TransactionToken._meta.concrete_fields:
-        if field.name not in differ:
-            assert getattr(stored_fast, field.attname) == getattr(stored_slow, field.attname), field.name
-    assert (stored_fast.verification_date is None) == (stored_slow.verification_date is None)
-    assert trail(stored_fast) == trail(stored_slow)
-    # what came back is what was stored: the API answers without reading again
-    assert (fast.pk, fast.status, fast.token, fast.failure_reason) == (
-        stored_fast.pk,
-        stored_fast.status,
-        stored_fast.token,
-        stored_fast.failure_reason,
-    )
-    assert [(c.transaction_id, c.to_status) for c in fast.status_changes.all()] == [
-        (fast.pk, s) for _, s, _ in trail(stored_fast)
-    ]
-    return stored_fast, stored_slow
 
 
 def same_purchase(fast, slow):
